@@ -1,0 +1,29 @@
+namespace UplinkProbe.Capture;
+
+/// <summary>What a reader saw besides the packets it returned. Nothing is skipped without being counted here.</summary>
+public sealed class CaptureReaderStatistics
+{
+    /// <summary>Packet records returned.</summary>
+    public long Packets { get; internal set; }
+
+    /// <summary>Records whose captured length was cut to the snap length, the original length or the bytes left in the file.</summary>
+    public long ClampedRecords { get; internal set; }
+
+    /// <summary>A last record cut short by the end of the file (its bytes were not returned).</summary>
+    public long TruncatedRecords { get; internal set; }
+
+    /// <summary>Timestamps whose fraction was out of range (µs ≥ 10^6, ns ≥ 10^9) or that overflowed 64-bit nanoseconds.</summary>
+    public long InvalidTimestamps { get; internal set; }
+
+    /// <summary>pcapng sections (SHBs) read.</summary>
+    public int Sections { get; internal set; }
+
+    /// <summary>pcapng blocks that are not packets and were skipped, by block type (NRB, ISB, DSB, custom, unknown).</summary>
+    public Dictionary<uint, long> SkippedBlocks { get; } = new();
+
+    internal void CountSkipped(uint blockType)
+    {
+        SkippedBlocks.TryGetValue(blockType, out long n);
+        SkippedBlocks[blockType] = n + 1;
+    }
+}

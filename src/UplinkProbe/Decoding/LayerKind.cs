@@ -1,0 +1,46 @@
+namespace UplinkProbe.Decoding;
+
+/// <summary>A protocol layer the decoder recognises. Each decoded layer names the next one, as in gopacket.</summary>
+public enum LayerKind : byte
+{
+    None = 0,
+
+    // Link
+    Ethernet,
+    /// <summary>802.3 LLC header (DSAP, SSAP, control) after a length field.</summary>
+    Llc,
+    /// <summary>SNAP extension of LLC (OUI + EtherType).</summary>
+    Snap,
+    /// <summary>802.1Q customer tag (TPID 0x8100).</summary>
+    Dot1Q,
+    /// <summary>802.1ad service tag (TPID 0x88a8, also 0x9100).</summary>
+    Dot1AD,
+    LinuxSll,
+    LinuxSll2,
+    /// <summary>BSD null/loop header (link types 0 and 108).</summary>
+    Loopback,
+
+    // Network
+    Arp,
+    /// <summary>RARP (EtherType 0x8035): same layout as ARP, opcodes 3/4.</summary>
+    Rarp,
+    Ipv4,
+    Ipv6,
+    Ipv6HopByHop,
+    Ipv6Routing,
+    Ipv6Fragment,
+    Ipv6DestinationOptions,
+    Ipv6AuthenticationHeader,
+
+    // Transport and above
+    Icmpv4,
+    Icmpv6,
+    Udp,
+    Tcp,
+    Geneve,
+    Vxlan,
+    Bfd,
+
+    /// <summary>Bytes the decoder does not interpret (an unknown EtherType, an IP fragment after the first, ...).</summary>
+    Payload,
+}
