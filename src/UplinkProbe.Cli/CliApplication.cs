@@ -11,8 +11,6 @@ public static class CliApplication
         var root = new RootCommand(
             "uplinkprobe: shows from packets which host really emits an OVN router's uplink traffic.\n" +
             "Exit codes: 0 ok, 1 the work could not be done (e.g. a file could not be read), 2 usage error.");
-        root.Subcommands.Add(DecodeCommand.Build(stdout, stderr));
-        root.Subcommands.Add(StatsCommand.Build(stdout, stderr));
         return root;
     }
 
