@@ -6,8 +6,17 @@ public sealed class CaptureReaderStatistics
     /// <summary>Packet records returned.</summary>
     public long Packets { get; internal set; }
 
-    /// <summary>Records whose captured length was cut to the snap length, the original length or the bytes left in the file.</summary>
+    /// <summary>Records whose captured length was cut to the bytes their block holds (see <see cref="CaptureRecord.CaptureLengthClamped"/>).</summary>
     public long ClampedRecords { get; internal set; }
+
+    /// <summary>Records whose captured length exceeds the snap length or the original length, returned as written.</summary>
+    public long InconsistentLengthRecords { get; internal set; }
+
+    /// <summary>pcapng blocks whose option list was malformed (an option running past the block, a bad if_tsresol); the rest of the block was used.</summary>
+    public long MalformedOptions { get; internal set; }
+
+    /// <summary>Sum of the drop counts of obsolete pcapng Packet Blocks (packets lost before each one; 0xFFFF = unknown is left out).</summary>
+    public long DroppedPackets { get; internal set; }
 
     /// <summary>A last record cut short by the end of the file (its bytes were not returned).</summary>
     public long TruncatedRecords { get; internal set; }

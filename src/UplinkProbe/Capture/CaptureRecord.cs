@@ -45,6 +45,15 @@ public readonly record struct CaptureRecord
     /// <summary>Byte offset of the record (pcap record header or pcapng block) in the file.</summary>
     public long FileOffset { get; init; }
 
-    /// <summary>The record header claimed more bytes than were there (caplen &gt; snaplen or bytes left); the data was cut to what exists.</summary>
+    /// <summary>
+    /// The record claimed more captured bytes than its container holds (a pcapng EPB/PB/SPB whose captured length
+    /// runs past the block body); the data was cut to what exists. Counted in <see cref="CaptureReaderStatistics.ClampedRecords"/>.
+    /// </summary>
     public bool CaptureLengthClamped { get; init; }
+
+    /// <summary>
+    /// The captured length is above the interface snap length or above the original length. The bytes are returned as
+    /// written (tshark does the same). Counted in <see cref="CaptureReaderStatistics.InconsistentLengthRecords"/>.
+    /// </summary>
+    public bool CapturedLengthInconsistent { get; init; }
 }

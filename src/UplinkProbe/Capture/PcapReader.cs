@@ -1,0 +1,188 @@
+using System.Buffers.Binary;
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Capture;
+
+/// <summary>
+/// Reads classic pcap files (libpcap format; draft-ietf-opsawg-pcap). Decisions where readers differ:
+/// <list type="bullet">
+/// <item>Version: major 2 with any minor is read (tshark reads 2.5, libpcap rejects it; the record layout is the same).
+/// Other majors, e.g. 1.4, are rejected like tshark and libpcap do.</item>
+/// <item>Link type: the low 16 bits are the LINKTYPE; bits 26–31 carry the FCS length (kept in
+/// <see cref="CaptureInterface.RawLinkType"/> and <see cref="CaptureInterface.FcsLength"/>). A file with any of the
+/// reserved bits 16–25 set is rejected, as both libpcap and tshark do.</item>
+/// <item>Record lengths: a captured length above the snap length or above the original length is returned as written
+/// when the bytes are in the file (tshark shows them; cutting would hide bytes the writer stored) and is counted in
+/// <see cref="CaptureReaderStatistics.InconsistentLengthRecords"/>. A captured length above
+/// <see cref="CaptureFileOptions.MaxPcapRecordLength"/> stops reading with <see cref="CaptureReader.Error"/>; a last
+/// record cut short by the end of the file is counted in <see cref="CaptureReaderStatistics.TruncatedRecords"/> and
+/// not returned, and <see cref="CaptureReader.Error"/> says where.</item>
+/// <item>Timestamps: a fraction ≥ 10^6 (µs) or ≥ 10^9 (ns) is counted in
+/// <see cref="CaptureReaderStatistics.InvalidTimestamps"/> and carried into the seconds, i.e. the timestamp is
+/// seconds + fraction × unit as written (tshark prints such a record as "s.1000000000", the same instant).</item>
+/// </list>
+/// </summary>
+public sealed class PcapReader : CaptureReader
+{
+    internal const int FileHeaderLength = 24;
+    internal const int RecordHeaderLength = 16;
+    private const uint ReservedLinkTypeBits = 0x03FF_0000;
+
+    private readonly CaptureBuffer _buffer;
+    private readonly string _name;
+    private readonly int _maxRecord;
+    private readonly CaptureInterface _interface;
+    private readonly long _fractionToNs;
+    private readonly uint _fractionLimit;
+    private bool _ended;
+
+    internal PcapReader(CaptureBuffer buffer, string name, CaptureFileOptions options)
+    {
+        _buffer = buffer;
+        _name = name;
+        _maxRecord = options.EffectiveMaxPcapRecordLength;
+        if (!buffer.Ensure(FileHeaderLength))
+        {
+            throw new CaptureFileException(name, buffer.Available, $"pcap file header cut short: {buffer.Available} of {FileHeaderLength} bytes");
+        }
+
+        ReadOnlySpan<byte> h = buffer.Span(0, FileHeaderLength);
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(h);
+        IsBigEndian = magic is not (CaptureFile.PcapMagicMicroseconds or CaptureFile.PcapMagicNanoseconds);
+        uint magicNative = IsBigEndian ? BinaryPrimitives.ReverseEndianness(magic) : magic;
+        IsNanosecond = magicNative == CaptureFile.PcapMagicNanoseconds;
+        VersionMajor = U16(h[4..]);
+        VersionMinor = U16(h[6..]);
+        if (VersionMajor != 2)
+        {
+            throw new CaptureFileException(name, 4, $"unsupported pcap version {VersionMajor}.{VersionMinor} (only 2.x is read)");
+        }
+
+        uint snap = U32(h[16..]);
+        uint rawLinkType = U32(h[20..]);
+        if ((rawLinkType & ReservedLinkTypeBits) != 0)
+        {
+            throw new CaptureFileException(name, 20, $"pcap link type field 0x{rawLinkType:x8} has reserved bits 16-25 set");
+        }
+
+        // Bit 26 says bits 28-31 hold the FCS length in 16-bit words.
+        int fcs = (rawLinkType & 0x0400_0000) != 0 ? (int)(rawLinkType >> 28) * 2 : -1;
+        _interface = new CaptureInterface
+        {
+            Index = 0,
+            Section = 0,
+            LocalId = 0,
+            LinkType = (LinkType)(ushort)rawLinkType,
+            RawLinkType = rawLinkType,
+            SnapLength = snap,
+            TicksPerSecond = IsNanosecond ? 1_000_000_000UL : 1_000_000UL,
+            FcsLength = fcs,
+        };
+        InterfaceList.Add(_interface);
+        _fractionToNs = IsNanosecond ? 1 : 1000;
+        _fractionLimit = IsNanosecond ? 1_000_000_000u : 1_000_000u;
+        buffer.Consume(FileHeaderLength);
+    }
+
+    public override CaptureFormat Format => CaptureFormat.Pcap;
+
+    public bool IsBigEndian { get; }
+
+    /// <summary>Nanosecond magic (a1b23c4d) rather than microsecond.</summary>
+    public bool IsNanosecond { get; }
+
+    public int VersionMajor { get; }
+
+    public int VersionMinor { get; }
+
+    public override ReadOnlySpan<byte> CurrentComment => default;
+
+    /// <summary>File offset of the next unread byte.</summary>
+    internal long Position => _buffer.Position;
+
+    internal CaptureBuffer Buffer => _buffer;
+
+    public override bool TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data)
+    {
+        record = default;
+        data = default;
+        if (_ended || Error is not null)
+        {
+            return false;
+        }
+
+        long offset = _buffer.Position;
+        if (!_buffer.Ensure(RecordHeaderLength))
+        {
+            if (_buffer.Available > 0)
+            {
+                Statistics.TruncatedRecords++;
+                Error = new CaptureFileError(offset, $"last record header cut short: {_buffer.Available} of {RecordHeaderLength} bytes");
+            }
+
+            _ended = true;
+            return false;
+        }
+
+        ReadOnlySpan<byte> h = _buffer.Span(0, RecordHeaderLength);
+        uint seconds = U32(h);
+        uint fraction = U32(h[4..]);
+        uint capLen = U32(h[8..]);
+        uint origLen = U32(h[12..]);
+        if (capLen > (uint)_maxRecord)
+        {
+            Error = new CaptureFileError(offset, $"record captured length {capLen} exceeds the maximum of {_maxRecord} bytes");
+            return false;
+        }
+
+        if (!_buffer.Ensure(RecordHeaderLength + (int)capLen))
+        {
+            long left = _buffer.Remaining;
+            Statistics.TruncatedRecords++;
+            Error = new CaptureFileError(offset, $"last record cut short: captured length {capLen} but only {Math.Max(0, left - RecordHeaderLength)} bytes left in the file");
+            _ended = true;
+            return false;
+        }
+
+        if (fraction >= _fractionLimit)
+        {
+            Statistics.InvalidTimestamps++;
+        }
+
+        bool inconsistent = capLen > origLen || (_interface.SnapLength != 0 && capLen > _interface.SnapLength);
+        if (inconsistent)
+        {
+            Statistics.InconsistentLengthRecords++;
+        }
+
+        data = _buffer.Span(RecordHeaderLength, (int)capLen);
+        _buffer.Consume(RecordHeaderLength + (int)capLen);
+        Statistics.Packets++;
+        record = new CaptureRecord
+        {
+            Number = Statistics.Packets,
+            TimestampNs = (seconds * 1_000_000_000L) + (fraction * _fractionToNs),
+            HasTimestamp = true,
+            LinkType = _interface.LinkType,
+            OriginalLength = (int)Math.Min(origLen, int.MaxValue),
+            CapturedLength = (int)capLen,
+            FileOffset = offset,
+            CapturedLengthInconsistent = inconsistent,
+        };
+        return true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _buffer.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private ushort U16(ReadOnlySpan<byte> b) => IsBigEndian ? BinaryPrimitives.ReadUInt16BigEndian(b) : BinaryPrimitives.ReadUInt16LittleEndian(b);
+
+    private uint U32(ReadOnlySpan<byte> b) => IsBigEndian ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b);
+}

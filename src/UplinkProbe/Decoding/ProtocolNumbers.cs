@@ -1,0 +1,37 @@
+namespace UplinkProbe.Decoding;
+
+/// <summary>EtherType values the decoder dispatches on (IEEE 802 numbers registry).</summary>
+public static class EtherTypes
+{
+    /// <summary>Type/length values below this are an IEEE 802.3 length (the frame carries LLC).</summary>
+    public const ushort MinEtherType = 0x0600;
+
+    public const ushort Ipv4 = 0x0800;
+    public const ushort Arp = 0x0806;
+    /// <summary>Transparent Ethernet bridging: an Ethernet frame follows (Geneve protocol type, GRE).</summary>
+    public const ushort TransparentEthernetBridging = 0x6558;
+    public const ushort Rarp = 0x8035;
+    public const ushort Vlan = 0x8100;
+    public const ushort Ipv6 = 0x86DD;
+    public const ushort QinQ = 0x88A8;
+    /// <summary>Pre-standard S-tag TPID used by some switches.</summary>
+    public const ushort QinQ9100 = 0x9100;
+}
+
+/// <summary>IP protocol / IPv6 next-header numbers the decoder dispatches on (IANA protocol numbers).</summary>
+public static class IpProtocols
+{
+    public const byte HopByHop = 0;
+    public const byte Icmpv4 = 1;
+    public const byte IpInIp = 4;
+    public const byte Tcp = 6;
+    public const byte Udp = 17;
+    public const byte Ipv6 = 41;
+    public const byte Routing = 43;
+    public const byte Fragment = 44;
+    public const byte Esp = 50;
+    public const byte AuthenticationHeader = 51;
+    public const byte Icmpv6 = 58;
+    public const byte NoNextHeader = 59;
+    public const byte DestinationOptions = 60;
+}
