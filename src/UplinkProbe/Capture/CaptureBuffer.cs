@@ -116,7 +116,10 @@ internal sealed class CaptureBuffer : IDisposable
 
         if (_sourceLength >= 0 && _sourceLength - Position < count)
         {
-            // The source is too short: do not grow for a length field that cannot be satisfied.
+            // The source is too short: do not grow for a length field that cannot be satisfied; just load what is left
+            // (up to the buffer size) so Available tells how much there was.
+            Compact();
+            Fill(count);
             return false;
         }
 
