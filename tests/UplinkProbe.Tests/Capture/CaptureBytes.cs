@@ -14,6 +14,13 @@ internal sealed class PcapNgBytes
 
     public byte[] ToArray() => _bytes.ToArray();
 
+    /// <summary>Sets the byte order for the options built next (before a <see cref="Section"/> call that takes them).</summary>
+    public PcapNgBytes Order(bool bigEndian)
+    {
+        BigEndian = bigEndian;
+        return this;
+    }
+
     public PcapNgBytes Section(bool bigEndian = false, ushort major = 1, ushort minor = 0, params byte[][] options)
     {
         BigEndian = bigEndian;
