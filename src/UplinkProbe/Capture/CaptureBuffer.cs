@@ -114,25 +114,21 @@ internal sealed class CaptureBuffer : IDisposable
             return false;
         }
 
-        if (_sourceLength >= 0 && _sourceLength - Position < count)
+        // With a known source length, a length field the source cannot satisfy is not worth growing for: just load what
+        // is left (up to the buffer size) so Available tells how much there was.
+        bool satisfiable = _sourceLength < 0 || _sourceLength - Position >= count;
+        if (satisfiable && _sourceLength >= 0 && count > _buf.Length)
         {
-            // The source is too short: do not grow for a length field that cannot be satisfied.
-            return false;
+            Resize(count);
+        }
+        else if (_buf.Length > _defaultSize && count <= _defaultSize && Available <= _defaultSize)
+        {
+            Resize(_defaultSize);
         }
 
         while (true)
         {
-            if (count > _buf.Length)
-            {
-                // With an unknown source length grow step by step, so a hostile length costs at most twice the data that exists.
-                int target = _sourceLength >= 0 ? count : (int)Math.Min(count, Math.Max((long)_buf.Length * 2, _defaultSize));
-                Resize(target);
-            }
-            else if (_buf.Length > _defaultSize && count <= _defaultSize && Available <= _defaultSize)
-            {
-                Resize(_defaultSize);
-            }
-            else if (_buf.Length - _start < count)
+            if (_buf.Length - _start < count)
             {
                 Compact();
             }
@@ -143,9 +139,16 @@ internal sealed class CaptureBuffer : IDisposable
                 return true;
             }
 
-            if (_eof)
+            if (_eof || !satisfiable)
             {
                 return false;
+            }
+
+            if (Available == _buf.Length)
+            {
+                // Unknown source length: grow only when the data fills the buffer, doubling, so a hostile length costs
+                // at most twice the bytes that really exist.
+                Resize((int)Math.Min(count, (long)_buf.Length * 2));
             }
         }
     }

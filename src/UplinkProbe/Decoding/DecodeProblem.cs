@@ -47,6 +47,10 @@ public enum DecodeProblem : ushort
     GeneveBadVersion,
     BfdBadVersion,
     BfdBadLength,
+    /// <summary>A header runs past the length its enclosing layer announced (IP total length, UDP length, 802.3 length).</summary>
+    ExceedsEnclosingLength,
+    /// <summary>More tunnel nesting than <see cref="PacketDecoderOptions.MaxTunnelDepth"/>; the inner bytes are left as payload.</summary>
+    TunnelTooDeep,
 }
 
 public static class DecodeProblems
@@ -94,6 +98,8 @@ public static class DecodeProblems
         DecodeProblem.GeneveBadVersion => "geneve_bad_version",
         DecodeProblem.BfdBadVersion => "bfd_bad_version",
         DecodeProblem.BfdBadLength => "bfd_bad_length",
+        DecodeProblem.ExceedsEnclosingLength => "exceeds_enclosing_length",
+        DecodeProblem.TunnelTooDeep => "tunnel_too_deep",
         _ => "unknown_problem",
     };
 
@@ -136,6 +142,8 @@ public static class DecodeProblems
         DecodeProblem.GeneveBadVersion => "Geneve version other than 0",
         DecodeProblem.BfdBadVersion => "BFD version other than 1",
         DecodeProblem.BfdBadLength => "BFD length field invalid (RFC 5880 4.1)",
+        DecodeProblem.ExceedsEnclosingLength => "header runs past the length announced by the enclosing layer",
+        DecodeProblem.TunnelTooDeep => "tunnels nested deeper than the decoder follows",
         _ => "unknown problem",
     };
 }

@@ -1,24 +1,639 @@
+using System.Runtime.CompilerServices;
+
 namespace UplinkProbe.Decoding;
 
 /// <summary>
 /// Walks a packet from its link-layer header inwards, each layer naming the next, and records the chain in a
 /// reused <see cref="DecodedPacket"/>. Never throws on packet bytes and never allocates per packet.
 /// </summary>
+/// <remarks>
+/// <para>One loop, one switch on the next layer kind; no recursion. Two bounds are tracked while walking:
+/// <c>end</c>, how far bytes really exist (the captured length, or the end of a first IP fragment), and
+/// <c>limit</c>, how far the enclosing headers say the current data reaches (IPv4 total length, IPv6 payload
+/// length, UDP length, 802.3 length; unknown = <see cref="int.MaxValue"/>). Each header is read from
+/// [offset, min(end, limit)). A header cut by <c>end</c> is a truncation; a header cut by a <c>limit</c> that the
+/// capture fully holds is a malformation (the packet contradicts itself).</para>
+/// <para>Layer offsets/lengths: see <see cref="Layer"/>; headers get their header length, leaf messages (ARP,
+/// ICMP, ICMPv6, BFD) their message length, <see cref="LayerKind.Payload"/> the undecoded rest up to the bound.</para>
+/// </remarks>
 public sealed class PacketDecoder
 {
+    private const int Unknown = int.MaxValue;
+
     private readonly PacketDecoderOptions _options;
+    private readonly int _maxTunnelDepth;
+
+    /// <summary>UDP port → tunnel/liveness layer kind (None = not ours).</summary>
+    private readonly LayerKind[] _udpPorts = new LayerKind[65536];
 
     public PacketDecoder(PacketDecoderOptions? options = null)
     {
         _options = options ?? PacketDecoderOptions.Default;
+        _maxTunnelDepth = Math.Clamp(_options.MaxTunnelDepth, 0, 255);
+        foreach (ushort port in _options.BfdPorts)
+        {
+            _udpPorts[port] = LayerKind.Bfd;
+        }
+
+        foreach (ushort port in _options.VxlanPorts)
+        {
+            _udpPorts[port] = LayerKind.Vxlan;
+        }
+
+        _udpPorts[_options.GenevePort] = LayerKind.Geneve;
     }
 
     public PacketDecoderOptions Options => _options;
 
+    /// <summary>The layer kind a UDP port is decoded as (Geneve, Vxlan, Bfd) or <see cref="LayerKind.None"/>.</summary>
+    public LayerKind UdpPortKind(ushort port) => _udpPorts[port];
+
     public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result)
     {
         result.Reset(linkType, packet.Length);
-        // Implemented in the decoder work item.
-        result.SetProblem(DecodeProblem.UnsupportedLinkType, LayerKind.None, 0);
+
+        LayerKind next;
+        switch (linkType)
+        {
+            case LinkType.Ethernet:
+                next = LayerKind.Ethernet;
+                break;
+            case LinkType.LinuxSll:
+                next = LayerKind.LinuxSll;
+                break;
+            case LinkType.LinuxSll2:
+                next = LayerKind.LinuxSll2;
+                break;
+            case LinkType.Null:
+            case LinkType.Loop:
+                next = LayerKind.Loopback;
+                break;
+            case LinkType.Raw:
+                next = !packet.IsEmpty && (packet[0] >> 4) == 6 ? LayerKind.Ipv6 : LayerKind.Ipv4;
+                break;
+            case LinkType.Ipv4:
+                next = LayerKind.Ipv4;
+                break;
+            case LinkType.Ipv6:
+                next = LayerKind.Ipv6;
+                break;
+            default:
+                result.SetProblem(DecodeProblem.UnsupportedLinkType, LayerKind.None, 0);
+                return;
+        }
+
+        int offset = 0;
+        int end = packet.Length;
+        int limit = Unknown;
+        byte depth = 0;
+        byte nextHeader = 0; // IPv6 chain: the type of the extension header about to be read
+
+        while (true)
+        {
+            int avail = Math.Min(end, limit);
+            if (avail < offset)
+            {
+                avail = offset;
+            }
+
+            ReadOnlySpan<byte> data = packet.Slice(offset, avail - offset);
+            DecodeProblem problem;
+
+            switch (next)
+            {
+                case LayerKind.Ethernet:
+                {
+                    if (!EthernetHeader.TryRead(data, out EthernetHeader eth, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Ethernet, offset, EthernetHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += EthernetHeader.Length;
+                    ushort type = eth.TypeOrLength;
+                    if (type < EtherTypes.MinEtherType)
+                    {
+                        limit = Math.Min(limit, offset + type);
+                        next = LayerKind.Llc;
+                    }
+                    else
+                    {
+                        next = FromEtherType(type);
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Dot1Q:
+                case LayerKind.Dot1AD:
+                {
+                    if (!VlanTag.TryRead(data, out VlanTag tag, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(next, offset, VlanTag.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += VlanTag.Length;
+                    ushort type = tag.EtherType;
+                    if (type < EtherTypes.MinEtherType)
+                    {
+                        limit = Math.Min(limit, offset + type);
+                        next = LayerKind.Llc;
+                    }
+                    else
+                    {
+                        next = FromEtherType(type);
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Llc:
+                {
+                    if (!LlcHeader.TryRead(data, out LlcHeader llc, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int length = llc.HeaderLength;
+                    if (!result.TryAdd(LayerKind.Llc, offset, length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += length;
+                    next = llc.IsSnap ? LayerKind.Snap : LayerKind.Payload;
+                    break;
+                }
+
+                case LayerKind.Snap:
+                {
+                    if (!SnapHeader.TryRead(data, out SnapHeader snap, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Snap, offset, SnapHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += SnapHeader.Length;
+                    next = snap.IsEtherType ? FromEtherType(snap.ProtocolId) : LayerKind.Payload;
+                    break;
+                }
+
+                case LayerKind.LinuxSll:
+                {
+                    if (!LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.LinuxSll, offset, LinuxSllHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += LinuxSllHeader.Length;
+                    next = FromSllProtocol(sll.HardwareType, sll.Protocol);
+                    break;
+                }
+
+                case LayerKind.LinuxSll2:
+                {
+                    if (!LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.LinuxSll2, offset, LinuxSll2Header.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += LinuxSll2Header.Length;
+                    next = FromSllProtocol(sll2.HardwareType, sll2.Protocol);
+                    break;
+                }
+
+                case LayerKind.Loopback:
+                {
+                    if (!LoopbackHeader.TryRead(data, out LoopbackHeader loop, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Loopback, offset, LoopbackHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += LoopbackHeader.Length;
+                    next = loop.IsIpv4 ? LayerKind.Ipv4 : loop.IsIpv6 ? LayerKind.Ipv6 : LayerKind.Payload;
+                    break;
+                }
+
+                case LayerKind.Arp:
+                case LayerKind.Rarp:
+                {
+                    if (!ArpPacket.TryRead(data, out ArpPacket arp, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    result.TryAdd(next, offset, arp.MessageLength, depth);
+                    return;
+                }
+
+                case LayerKind.Ipv4:
+                {
+                    if (!Ipv4Header.TryRead(data, out Ipv4Header ip, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int headerLength = ip.HeaderLength;
+                    if (!result.TryAdd(LayerKind.Ipv4, offset, headerLength, depth))
+                    {
+                        return;
+                    }
+
+                    int total = ip.TotalLength;
+                    if (total != 0)
+                    {
+                        limit = Math.Min(limit, offset + total);
+                    }
+
+                    offset += headerLength;
+                    if (ip.FragmentOffset != 0)
+                    {
+                        next = LayerKind.Payload;
+                    }
+                    else
+                    {
+                        if (ip.MoreFragments)
+                        {
+                            // First fragment: the bytes stop here, but upper-layer lengths describe the whole datagram.
+                            end = Math.Min(end, limit);
+                            limit = Unknown;
+                        }
+
+                        next = FromIpProtocol(ip.Protocol);
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Ipv6:
+                {
+                    if (!Ipv6Header.TryRead(data, out Ipv6Header ip6, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Ipv6, offset, Ipv6Header.Length, depth))
+                    {
+                        return;
+                    }
+
+                    int payloadLength = ip6.PayloadLength;
+                    if (payloadLength != 0)
+                    {
+                        limit = Math.Min(limit, offset + Ipv6Header.Length + payloadLength);
+                    }
+
+                    offset += Ipv6Header.Length;
+                    nextHeader = ip6.NextHeader;
+                    next = FromIpv6NextHeader(nextHeader);
+                    break;
+                }
+
+                case LayerKind.Ipv6HopByHop:
+                case LayerKind.Ipv6Routing:
+                case LayerKind.Ipv6Fragment:
+                case LayerKind.Ipv6DestinationOptions:
+                case LayerKind.Ipv6AuthenticationHeader:
+                {
+                    if (!Ipv6ExtensionHeader.TryRead(data, nextHeader, out Ipv6ExtensionHeader ext, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int length = ext.HeaderLength;
+                    if (!result.TryAdd(next, offset, length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += length;
+                    nextHeader = ext.NextHeader;
+                    if (next == LayerKind.Ipv6Fragment)
+                    {
+                        if (ext.FragmentOffset != 0)
+                        {
+                            next = LayerKind.Payload;
+                            break;
+                        }
+
+                        if (ext.MoreFragments)
+                        {
+                            end = Math.Min(end, limit);
+                            limit = Unknown;
+                        }
+                    }
+
+                    next = FromIpv6NextHeader(nextHeader);
+                    break;
+                }
+
+                case LayerKind.Icmpv4:
+                {
+                    if (!Icmpv4Header.TryRead(data, out _, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
+                    return;
+                }
+
+                case LayerKind.Icmpv6:
+                {
+                    if (!Icmpv6Header.TryRead(data, out Icmpv6Header icmp6, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int fixedLength = NdpMessage.FixedLengthOf(icmp6.Type);
+                    if (data.Length < fixedLength)
+                    {
+                        problem = limit <= end ? DecodeProblem.NdpMessageTooShort : DecodeProblem.TruncatedIcmpv6;
+                        result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth);
+                        result.SetProblem(problem, LayerKind.Icmpv6, offset);
+                        return;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth))
+                    {
+                        return;
+                    }
+
+                    if (fixedLength != 0 && NdpMessage.TryRead(data, out NdpMessage nd, out _))
+                    {
+                        problem = nd.ValidateOptions(out int optionOffset);
+                        if (problem != DecodeProblem.None)
+                        {
+                            if (problem == DecodeProblem.TruncatedNdpOption && limit <= end)
+                            {
+                                problem = DecodeProblem.NdpOptionOverrun;
+                            }
+
+                            result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
+                        }
+                    }
+
+                    return;
+                }
+
+                case LayerKind.Udp:
+                {
+                    if (!UdpHeader.TryRead(data, out UdpHeader udp, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int length = udp.DatagramLength;
+                    if (length != 0)
+                    {
+                        if (limit != Unknown && offset + length > limit)
+                        {
+                            problem = DecodeProblem.UdpBadLength;
+                            goto Fail;
+                        }
+
+                        limit = Math.Min(limit, offset + length);
+                    }
+
+                    if (!result.TryAdd(LayerKind.Udp, offset, UdpHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += UdpHeader.Length;
+                    ushort sport = udp.SourcePort, dport = udp.DestinationPort;
+                    LayerKind kind = _udpPorts[Math.Min(sport, dport)];
+                    next = kind != LayerKind.None ? kind : _udpPorts[Math.Max(sport, dport)];
+                    if (next == LayerKind.None)
+                    {
+                        next = LayerKind.Payload;
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Tcp:
+                {
+                    if (!TcpHeader.TryRead(data, out TcpHeader tcp, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int length = tcp.HeaderLength;
+                    if (!result.TryAdd(LayerKind.Tcp, offset, length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += length;
+                    next = LayerKind.Payload;
+                    break;
+                }
+
+                case LayerKind.Geneve:
+                {
+                    if (!GeneveHeader.TryRead(data, out GeneveHeader geneve, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    int length = geneve.HeaderLength;
+                    if (!result.TryAdd(LayerKind.Geneve, offset, length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += length;
+                    ushort protocol = geneve.ProtocolType;
+                    next = protocol == EtherTypes.TransparentEthernetBridging ? LayerKind.Ethernet : FromEtherType(protocol);
+                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    {
+                        return;
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Vxlan:
+                {
+                    if (!VxlanHeader.TryRead(data, out _, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Vxlan, offset, VxlanHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += VxlanHeader.Length;
+                    next = LayerKind.Ethernet;
+                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    {
+                        return;
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Bfd:
+                {
+                    if (!BfdControlPacket.TryRead(data, out BfdControlPacket bfd, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    result.TryAdd(LayerKind.Bfd, offset, bfd.MessageLength, depth);
+                    return;
+                }
+
+                case LayerKind.Payload:
+                    if (!data.IsEmpty)
+                    {
+                        result.TryAdd(LayerKind.Payload, offset, data.Length, depth);
+                    }
+
+                    return;
+
+                default:
+                    return;
+            }
+
+            continue;
+
+        Fail:
+            // Bytes missing because the enclosing layer's own length ends here (and the capture holds all of it)
+            // mean the packet contradicts itself; bytes missing because the capture stopped are a truncation.
+            if (limit <= end && DecodeProblems.IsTruncation(problem))
+            {
+                problem = OverrunProblem(problem);
+            }
+
+            result.SetProblem(problem, next, offset);
+            return;
+        }
+    }
+
+    /// <summary>Counts one tunnel level; past the limit the inner bytes become payload and the packet is marked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EnterTunnel(DecodedPacket result, ref byte depth, int offset, int avail)
+    {
+        if (depth < _maxTunnelDepth)
+        {
+            depth++;
+            return true;
+        }
+
+        if (avail > offset)
+        {
+            result.TryAdd(LayerKind.Payload, offset, avail - offset, depth);
+        }
+
+        result.SetProblem(DecodeProblem.TunnelTooDeep, LayerKind.Payload, offset);
+        return false;
+    }
+
+    private static DecodeProblem OverrunProblem(DecodeProblem truncation) => truncation switch
+    {
+        DecodeProblem.TruncatedIpv6Extension => DecodeProblem.Ipv6BadExtensionLength,
+        DecodeProblem.TruncatedIcmpv6 => DecodeProblem.Icmpv6BadLength,
+        DecodeProblem.TruncatedNdpOption => DecodeProblem.NdpOptionOverrun,
+        DecodeProblem.TruncatedGeneveOption => DecodeProblem.GeneveOptionsOverrun,
+        DecodeProblem.TruncatedBfd => DecodeProblem.BfdBadLength,
+        _ => DecodeProblem.ExceedsEnclosingLength,
+    };
+
+    /// <summary>The layer an EtherType introduces; <see cref="LayerKind.Payload"/> for types not decoded.</summary>
+    public static LayerKind FromEtherType(ushort etherType) => etherType switch
+    {
+        EtherTypes.Ipv4 => LayerKind.Ipv4,
+        EtherTypes.Ipv6 => LayerKind.Ipv6,
+        EtherTypes.Arp => LayerKind.Arp,
+        EtherTypes.Rarp => LayerKind.Rarp,
+        EtherTypes.Vlan => LayerKind.Dot1Q,
+        EtherTypes.QinQ or EtherTypes.QinQ9100 => LayerKind.Dot1AD,
+        _ => LayerKind.Payload,
+    };
+
+    /// <summary>The layer an IPv4 protocol number introduces.</summary>
+    public static LayerKind FromIpProtocol(byte protocol) => protocol switch
+    {
+        IpProtocols.Udp => LayerKind.Udp,
+        IpProtocols.Tcp => LayerKind.Tcp,
+        IpProtocols.Icmpv4 => LayerKind.Icmpv4,
+        IpProtocols.Icmpv6 => LayerKind.Icmpv6,
+        IpProtocols.IpInIp => LayerKind.Ipv4,
+        IpProtocols.Ipv6 => LayerKind.Ipv6,
+        _ => LayerKind.Payload,
+    };
+
+    /// <summary>The layer an IPv6 next-header value introduces (extension headers included; 59 = nothing).</summary>
+    public static LayerKind FromIpv6NextHeader(byte nextHeader) => nextHeader switch
+    {
+        IpProtocols.Udp => LayerKind.Udp,
+        IpProtocols.Tcp => LayerKind.Tcp,
+        IpProtocols.Icmpv6 => LayerKind.Icmpv6,
+        IpProtocols.HopByHop => LayerKind.Ipv6HopByHop,
+        IpProtocols.Routing => LayerKind.Ipv6Routing,
+        IpProtocols.Fragment => LayerKind.Ipv6Fragment,
+        IpProtocols.DestinationOptions => LayerKind.Ipv6DestinationOptions,
+        IpProtocols.AuthenticationHeader => LayerKind.Ipv6AuthenticationHeader,
+        IpProtocols.NoNextHeader => LayerKind.None,
+        IpProtocols.IpInIp => LayerKind.Ipv4,
+        IpProtocols.Ipv6 => LayerKind.Ipv6,
+        IpProtocols.Icmpv4 => LayerKind.Icmpv4,
+        _ => LayerKind.Payload,
+    };
+
+    /// <summary>
+    /// What follows an SLL/SLL2 header. With ARPHRD_IPGRE (778) the protocol is a GRE protocol type, where 0x6558
+    /// means an Ethernet frame; values below 0x0600 are Linux "ltypes", of which 4 (ETH_P_802_2) is an LLC frame.
+    /// </summary>
+    public static LayerKind FromSllProtocol(ushort hardwareType, ushort protocol)
+    {
+        if (hardwareType == ArpHardwareTypes.Netlink)
+        {
+            return LayerKind.Payload;
+        }
+
+        if (protocol < EtherTypes.MinEtherType)
+        {
+            return protocol == 0x0004 ? LayerKind.Llc : LayerKind.Payload;
+        }
+
+        if (hardwareType == ArpHardwareTypes.IpGre && protocol == EtherTypes.TransparentEthernetBridging)
+        {
+            return LayerKind.Ethernet;
+        }
+
+        return FromEtherType(protocol);
     }
 }
