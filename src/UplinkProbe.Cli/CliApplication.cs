@@ -1,22 +1,29 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Text;
 
 namespace UplinkProbe.Cli;
 
 /// <summary>Builds the <c>uplinkprobe</c> command tree and runs it; callable in-process by tests.</summary>
 public static class CliApplication
 {
-    public static RootCommand BuildRootCommand(TextWriter stdout, TextWriter stderr)
+    internal static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+
+    public static RootCommand BuildRootCommand(CliOutput output)
     {
         var root = new RootCommand(
             "uplinkprobe: shows from packets which host really emits an OVN router's uplink traffic.\n" +
             "Exit codes: 0 ok, 1 the work could not be done (e.g. a file could not be read), 2 usage error.");
+        root.Subcommands.Add(DecodeCommand.Build(output));
+        root.Subcommands.Add(StatsCommand.Build(output));
         return root;
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs the command line; bulk output goes to <paramref name="stdout"/>, diagnostics to <paramref name="stderr"/>.</summary>
+    public static int Run(string[] args, Stream stdout, TextWriter stderr)
     {
-        RootCommand root = BuildRootCommand(stdout, stderr);
+        using var output = new CliOutput(stdout, stderr);
+        RootCommand root = BuildRootCommand(output);
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -30,8 +37,20 @@ public static class CliApplication
             return ExitCodes.Usage;
         }
 
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
-        return parse.Invoke(config);
+        var config = new InvocationConfiguration { Output = output.Text, Error = stderr, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parse.Invoke(config);
+        }
+        catch (IOException ex) when (IsBrokenPipe(ex))
+        {
+            // The reader of our output went away (e.g. `| head`): not an error of ours.
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            output.Flush();
+        }
     }
 
     /// <summary>Rejects arguments that look like options the verb does not have (System.CommandLine would take them as file names).</summary>
@@ -48,5 +67,37 @@ public static class CliApplication
         }
 
         return false;
+    }
+
+    private static bool IsBrokenPipe(IOException ex) => ex.HResult == 32 || ex.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>The process's outputs: a UTF-8 byte stream for bulk output (with a text view over it) and stderr.</summary>
+public sealed class CliOutput : IDisposable
+{
+    public CliOutput(Stream stdout, TextWriter stderr)
+    {
+        Stream = new BufferedStream(stdout, 1 << 16);
+        Text = new StreamWriter(Stream, CliApplication.Utf8, 1 << 14, leaveOpen: true) { AutoFlush = false };
+        Error = stderr;
+    }
+
+    /// <summary>Buffered stdout for raw UTF-8 (JSON Lines). Flush <see cref="Text"/> before writing here.</summary>
+    public Stream Stream { get; }
+
+    public TextWriter Text { get; }
+
+    public TextWriter Error { get; }
+
+    public void Flush()
+    {
+        Text.Flush();
+        Stream.Flush();
+    }
+
+    public void Dispose()
+    {
+        Text.Dispose();
+        Stream.Dispose();
     }
 }

@@ -1,3 +1,4 @@
 using UplinkProbe.Cli;
 
-return CliApplication.Run(args, Console.Out, Console.Error);
+using Stream stdout = Console.OpenStandardOutput();
+return CliApplication.Run(args, stdout, Console.Error);

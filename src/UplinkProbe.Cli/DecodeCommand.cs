@@ -1,0 +1,198 @@
+using System.CommandLine;
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+using UplinkProbe.Reporting;
+
+namespace UplinkProbe.Cli;
+
+/// <summary><c>uplinkprobe decode FILE... [--format text|json] [--summary]</c>: one line per packet, counters on stderr.</summary>
+internal static class DecodeCommand
+{
+    public static Command Build(CliOutput output)
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "pcap or pcapng capture files (the format is detected from the content)" };
+        var format = new Option<string>("--format", "-F") { Description = "text: one tcpdump-like line per packet; json: JSON Lines (schema: docs/decode-json.md)", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var summary = new Option<bool>("--summary") { Description = "print only the counters (same as 'uplinkprobe stats')" };
+        var count = new Option<long?>("--count", "-c") { Description = "stop after this many packets per file" };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long?>() is <= 0)
+            {
+                r.AddError("--count must be a positive number");
+            }
+        });
+
+        var command = new Command("decode", "Decode capture files packet by packet. Malformed packets are printed with their reason and counted; a summary per file goes to stderr.")
+        {
+            files, format, summary, count,
+        };
+        command.SetAction(parse =>
+        {
+            string[] paths = parse.GetValue(files) ?? [];
+            if (CliApplication.RejectUnknownOptions(paths, output.Error, "decode"))
+            {
+                return ExitCodes.Usage;
+            }
+
+            var mode = parse.GetValue(summary) ? DecodeOutput.None : parse.GetValue(format) == "json" ? DecodeOutput.Json : DecodeOutput.Text;
+            return DecodeRunner.Run(paths, mode, summaryToStdout: mode == DecodeOutput.None, jsonSummary: false, parse.GetValue(count), output);
+        });
+        return command;
+    }
+}
+
+/// <summary><c>uplinkprobe stats FILE...</c>: decode everything, print only the counters (the benchmark mode).</summary>
+internal static class StatsCommand
+{
+    public static Command Build(CliOutput output)
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "pcap or pcapng capture files" };
+        var format = new Option<string>("--format", "-F") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("stats", "Decode every packet and print only the counters per protocol and per problem.") { files, format };
+        command.SetAction(parse =>
+        {
+            string[] paths = parse.GetValue(files) ?? [];
+            if (CliApplication.RejectUnknownOptions(paths, output.Error, "stats"))
+            {
+                return ExitCodes.Usage;
+            }
+
+            return DecodeRunner.Run(paths, DecodeOutput.None, summaryToStdout: true, jsonSummary: parse.GetValue(format) == "json", null, output);
+        });
+        return command;
+    }
+}
+
+internal enum DecodeOutput
+{
+    None,
+    Text,
+    Json,
+}
+
+/// <summary>The decode loop shared by <c>decode</c> and <c>stats</c>.</summary>
+internal static class DecodeRunner
+{
+    public static int Run(string[] paths, DecodeOutput mode, bool summaryToStdout, bool jsonSummary, long? limit, CliOutput output)
+    {
+        int exit = ExitCodes.Ok;
+        var decoder = new PacketDecoder();
+        var decoded = new DecodedPacket();
+        foreach (string path in paths)
+        {
+            CaptureReader reader;
+            try
+            {
+                reader = CaptureFile.Open(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                output.Flush();
+                output.Error.WriteLine($"uplinkprobe: {OneLine(ex, path)}");
+                exit = ExitCodes.Failure;
+                continue;
+            }
+
+            using (reader)
+            {
+                var handler = new OutputHandler(mode, reader.Format, paths.Length > 1 ? path : null, output, limit ?? long.MaxValue);
+                try
+                {
+                    while (handler.Remaining > 0 && reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+                    {
+                        decoder.Decode(data, record.LinkType, decoded);
+                        handler.OnPacket(record, data, decoded);
+                    }
+                }
+                catch (IOException ex) when (ex is not CaptureFileException && !IsOutputError(ex))
+                {
+                    output.Flush();
+                    output.Error.WriteLine($"uplinkprobe: {path}: read error: {ex.Message}");
+                    exit = ExitCodes.Failure;
+                }
+
+                output.Flush();
+                if (reader.Error is { } error)
+                {
+                    output.Error.WriteLine($"uplinkprobe: {path}: warning: reading stopped {error} after {handler.Statistics.Packets} packets");
+                }
+
+                if (summaryToStdout && jsonSummary)
+                {
+                    DecodeSummaryJson.Write(output.Stream, path, reader, handler.Statistics);
+                }
+                else
+                {
+                    DecodeSummaryWriter.WriteText(summaryToStdout ? output.Text : output.Error, path, reader, handler.Statistics);
+                }
+
+                output.Flush();
+            }
+        }
+
+        return exit;
+    }
+
+    private static bool IsOutputError(IOException ex) => ex.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);
+
+    private static string OneLine(Exception ex, string path)
+    {
+        string message = ex switch
+        {
+            CaptureFileException => ex.Message,
+            FileNotFoundException => $"{path}: no such file",
+            DirectoryNotFoundException => $"{path}: no such file or directory",
+            UnauthorizedAccessException => $"{path}: permission denied",
+            _ => $"{path}: {ex.Message}",
+        };
+        return message.ReplaceLineEndings(" ");
+    }
+
+    private sealed class OutputHandler : IPacketHandler
+    {
+        private readonly DecodeOutput _mode;
+        private readonly CaptureFormat _format;
+        private readonly string? _file;
+        private readonly CliOutput _output;
+        private readonly PacketJsonWriter? _json;
+        private readonly PacketTextFormatter? _text;
+
+        public OutputHandler(DecodeOutput mode, CaptureFormat format, string? file, CliOutput output, long limit)
+        {
+            _mode = mode;
+            _format = format;
+            _file = file;
+            _output = output;
+            Remaining = limit;
+            _json = mode == DecodeOutput.Json ? new PacketJsonWriter() : null;
+            _text = mode == DecodeOutput.Text ? new PacketTextFormatter() : null;
+            if (file is not null && mode == DecodeOutput.Text)
+            {
+                output.Text.WriteLine($"# {file}");
+            }
+        }
+
+        public DecodeStatistics Statistics { get; } = new();
+
+        public long Remaining { get; private set; }
+
+        public void OnPacket(in CaptureRecord record, ReadOnlySpan<byte> data, DecodedPacket decoded)
+        {
+            Statistics.Add(decoded);
+            Remaining--;
+            switch (_mode)
+            {
+                case DecodeOutput.Text:
+                    _output.Text.Write(_text!.Format(record, data, decoded));
+                    _output.Text.Write('\n');
+                    break;
+                case DecodeOutput.Json:
+                    _output.Stream.Write(_json!.Format(record, data, decoded, _format, _file));
+                    _output.Stream.WriteByte((byte)'\n');
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using System.Text.Json;
+using UplinkProbe.Cli;
+using UplinkProbe.Tests.Support;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace UplinkProbe.Tests.Differential;
+
+/// <summary>
+/// Runs `uplinkprobe decode --format json` over every capture of the shared corpus and compares, packet by packet,
+/// every oracle column UplinkProbe decodes with tshark 4.0.17's value. Each disagreement is either fixed or listed in
+/// <see cref="DifferentialAllowList"/> with its reason.
+/// </summary>
+public sealed class TsharkDifferentialTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public TsharkDifferentialTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public void EveryCorpusPacketMatchesTsharkInEveryDecodedColumn()
+    {
+        if (Corpus.RequireRoot(_output) is not { } root)
+        {
+            return;
+        }
+
+        IReadOnlyList<string> files = Corpus.CaptureFiles();
+        Assert.True(files.Count >= 170, $"expected the 180-file corpus, found {files.Count} captures with oracles");
+
+        var failures = new List<string>();
+        var used = new HashSet<DifferentialAllowList.Entry>();
+        var perColumn = ComparedColumnTally();
+        long packets = 0, compared = 0, equal = 0, allowed = 0;
+        int rejected = 0;
+
+        foreach (string file in files)
+        {
+            OracleFile oracle = OracleFile.Load(Path.Combine(root, file + ".oracle.tsv"));
+            (int exit, List<JsonElement> ours, string stderr) = Decode(Path.Combine(root, file));
+
+            if (oracle.TsharkRejected)
+            {
+                if (exit == ExitCodes.Failure && ours.Count == 0)
+                {
+                    rejected++;
+                    Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                    Assert.Contains("offset", stderr, StringComparison.Ordinal);
+                }
+                else if (DifferentialAllowList.Find(file, "open", 0) is { } entry)
+                {
+                    used.Add(entry);
+                }
+                else
+                {
+                    failures.Add($"{file}: tshark cannot open it ({string.Join(" ", oracle.Stderr)}) but we read {ours.Count} packets (exit {exit})");
+                }
+
+                continue;
+            }
+
+            // tshark 4.0 lists pcapng custom blocks as records ("data", no interface); readers skip and count them.
+            List<string[]> rows = oracle.Rows.Where(r => !(oracle.Get(r, "protocols") == "data" && oracle.Get(r, "if").Length == 0 && oracle.Get(r, "epoch").Length == 0)).ToList();
+            if (rows.Count != ours.Count)
+            {
+                failures.Add($"{file}: tshark has {rows.Count} packets, we have {ours.Count} (exit {exit}: {stderr.Trim()})");
+                continue;
+            }
+
+            for (int i = 0; i < rows.Count; i++)
+            {
+                packets++;
+                int no = int.Parse(oracle.Get(rows[i], "no"), System.Globalization.CultureInfo.InvariantCulture);
+                foreach (string column in OracleProjection.ComparedColumns)
+                {
+                    string expected = oracle.Get(rows[i], column);
+                    string actual = OracleProjection.Project(ours[i], column);
+                    compared++;
+                    perColumn[column].Compared++;
+                    if (expected == actual)
+                    {
+                        equal++;
+                        perColumn[column].Equal++;
+                    }
+                    else if (DifferentialAllowList.Find(file, column, no) is { } entry)
+                    {
+                        allowed++;
+                        used.Add(entry);
+                    }
+                    else
+                    {
+                        failures.Add($"{file} #{no} {column}: tshark '{expected}' ours '{actual}'");
+                    }
+                }
+            }
+        }
+
+        foreach (DifferentialAllowList.Entry stale in DifferentialAllowList.Entries.Where(e => !used.Contains(e)))
+        {
+            failures.Add($"allow-list entry no longer needed: {stale.File} {stale.Column} ({stale.Reason})");
+        }
+
+        _output.WriteLine($"{files.Count} captures ({rejected} rejected as tshark rejects them), {packets} packets");
+        _output.WriteLine($"fields compared {compared}, equal {equal} ({100.0 * equal / Math.Max(1, compared):F3}%), allow-listed {allowed} in {used.Count} entries");
+        foreach ((string column, Tally t) in perColumn.Where(p => p.Value.Compared != p.Value.Equal))
+        {
+            _output.WriteLine($"  {column}: {t.Equal}/{t.Compared}");
+        }
+
+        foreach (string f in failures.Take(200))
+        {
+            _output.WriteLine(f);
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} disagreements with tshark; first: {string.Join(" | ", failures.Take(5))}");
+    }
+
+    private static (int Exit, List<JsonElement> Packets, string Stderr) Decode(string path)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        int exit = CliApplication.Run(["decode", "--format", "json", path], stdout, stderr);
+        var packets = new List<JsonElement>();
+        foreach (string line in Encoding.UTF8.GetString(stdout.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            packets.Add(JsonDocument.Parse(line).RootElement.Clone());
+        }
+
+        // The per-file summary always goes to stderr; keep only the "uplinkprobe:" lines (errors and warnings).
+        string errors = string.Join("\n", stderr.ToString().Split('\n').Where(l => l.StartsWith("uplinkprobe:", StringComparison.Ordinal)));
+        return (exit, packets, errors);
+    }
+
+    private static Dictionary<string, Tally> ComparedColumnTally() => OracleProjection.ComparedColumns.ToDictionary(c => c, _ => new Tally());
+
+    private sealed class Tally
+    {
+        public long Compared { get; set; }
+
+        public long Equal { get; set; }
+    }
+}
