@@ -13,7 +13,11 @@ public static class CaptureFile
     internal const uint PcapMagicNanoseconds = 0xa1b23c4d;
     internal const uint PcapNgSectionHeader = 0x0a0d0d0a;
 
-    /// <summary>Opens <paramref name="path"/> and reads its file header (pcap) or first section header (pcapng).</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> and reads its file header (pcap) or first section header (pcapng). The file is read
+    /// with positional reads into one reused buffer (1 MiB by default); a file still being written is read up to the
+    /// length it had when it was opened.
+    /// </summary>
     /// <exception cref="CaptureFileException">The file is empty, not a capture, of an unsupported version, or its header is unreadable.</exception>
     /// <exception cref="IOException">The file cannot be opened.</exception>
     public static CaptureReader Open(string path, CaptureFileOptions? options = null)
