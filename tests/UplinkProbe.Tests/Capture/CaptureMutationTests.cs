@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using UplinkProbe.Capture;
+using UplinkProbe.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -21,15 +22,13 @@ public sealed class CaptureMutationTests
     [Fact]
     public void MutatedCorpusFilesNeverCrashHangOrOverAllocate()
     {
-        string? corpus = CaptureCorpus.Locate(out string message);
-        if (corpus is null)
+        if (Corpus.RequireRoot(_output) is not { } corpus)
         {
-            _output.WriteLine("SKIPPED: " + message);
             return;
         }
 
         int seed = int.TryParse(Environment.GetEnvironmentVariable("UPLINKPROBE_FUZZ_SEED"), out int s) ? s : 20_260_117;
-        IReadOnlyList<string> files = CaptureCorpus.CaptureFiles(corpus);
+        IReadOnlyList<string> files = Corpus.CaptureFiles();
         int perFile = Math.Max((MinimumMutants / files.Count) + 1, 400);
         var small = new CaptureFileOptions { BufferSize = 64 * 1024, MaxBlockLength = 256 * 1024, MaxPcapRecordLength = 100_000 };
         var failures = new List<string>();

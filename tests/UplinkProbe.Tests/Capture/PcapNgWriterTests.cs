@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
+using UplinkProbe.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -139,7 +140,7 @@ public sealed class PcapNgWriterTests
         string? tshark = FindOnPath("tshark");
         if (tshark is null)
         {
-            Assert.False(CaptureCorpus.IsCi, "tshark is required in CI (CI=true)");
+            Assert.False(Corpus.InCi, "tshark is required in CI (CI=true)");
             _output.WriteLine("SKIPPED: tshark not on PATH; the tshark half of the round trip did not run");
             return;
         }

@@ -108,7 +108,7 @@ public sealed class TsharkDifferentialTests
             _output.WriteLine($"  {column}: {t.Equal}/{t.Compared}");
         }
 
-        foreach (string f in failures.Take(200))
+        foreach (string f in failures.Take(3000))
         {
             _output.WriteLine(f);
         }
