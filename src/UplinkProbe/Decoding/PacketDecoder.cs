@@ -363,6 +363,12 @@ public sealed class PacketDecoder
                     }
 
                     result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
+                    if (limit != Unknown && limit > end)
+                    {
+                        // The message is decoded as a whole, so a capture that stops inside it is a truncation.
+                        result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
+                    }
+
                     return;
                 }
 
@@ -399,6 +405,11 @@ public sealed class PacketDecoder
 
                             result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
                         }
+                    }
+
+                    if (limit != Unknown && limit > end)
+                    {
+                        result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
                     }
 
                     return;
