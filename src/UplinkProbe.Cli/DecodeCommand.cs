@@ -102,7 +102,7 @@ internal static class DecodeRunner
                 {
                     while (handler.Remaining > 0 && reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
                     {
-                        decoder.Decode(data, record.LinkType, decoded);
+                        decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
                         handler.OnPacket(record, data, decoded);
                     }
                 }

@@ -21,7 +21,7 @@ public static class PacketPipeline
         long count = 0;
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
         {
-            decoder.Decode(data, record.LinkType, decoded);
+            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
             handler.OnPacket(record, data, decoded);
             count++;
         }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using UplinkProbe.Capture;
@@ -80,7 +81,7 @@ public sealed class PacketJsonWriter
         WriteList(w, "eth"u8, LayerKind.Ethernet, packet, layers);
         WriteLlc(w, packet, layers);
         WriteVlans(w, packet, layers);
-        WriteArp(w, packet, layers);
+        WriteArp(w, packet, layers, decoded);
         WriteList(w, "ipv4"u8, LayerKind.Ipv4, packet, layers);
         WriteList(w, "ipv6"u8, LayerKind.Ipv6, packet, layers);
         WriteIcmp(w, packet, layers);
@@ -389,7 +390,7 @@ public sealed class PacketJsonWriter
         }
     }
 
-    private static void WriteArp(Utf8JsonWriter w, ReadOnlySpan<byte> packet, ReadOnlySpan<Layer> layers)
+    private static void WriteArp(Utf8JsonWriter w, ReadOnlySpan<byte> packet, ReadOnlySpan<Layer> layers, DecodedPacket decoded)
     {
         int i = IndexOf(layers, LayerKind.Arp);
         if (i < 0)
@@ -399,6 +400,7 @@ public sealed class PacketJsonWriter
 
         if (i < 0 || !ArpPacket.TryRead(packet[layers[i].Offset..], out ArpPacket arp, out _))
         {
+            WriteArpFixedPart(w, packet, decoded);
             return;
         }
 
@@ -429,6 +431,27 @@ public sealed class PacketJsonWriter
         }
 
         w.WriteString("kind"u8, LayerNames.Of(arp.Classify()));
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// An ARP message whose addresses do not fit the capture: its 8-byte fixed part (RFC 826) still tells why,
+    /// e.g. a hardware address length of 134.
+    /// </summary>
+    private static void WriteArpFixedPart(Utf8JsonWriter w, ReadOnlySpan<byte> packet, DecodedPacket decoded)
+    {
+        if (decoded.ProblemLayer is not (LayerKind.Arp or LayerKind.Rarp) || packet.Length - decoded.ProblemOffset < 8)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> a = packet.Slice(decoded.ProblemOffset, 8);
+        w.WriteStartObject("arp"u8);
+        w.WriteNumber("htype"u8, BinaryPrimitives.ReadUInt16BigEndian(a));
+        WriteHex(w, "ptype"u8, BinaryPrimitives.ReadUInt16BigEndian(a[2..]), 4);
+        w.WriteNumber("hlen"u8, a[4]);
+        w.WriteNumber("plen"u8, a[5]);
+        w.WriteNumber("op"u8, BinaryPrimitives.ReadUInt16BigEndian(a[6..]));
         w.WriteEndObject();
     }
 

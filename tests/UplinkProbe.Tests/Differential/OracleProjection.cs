@@ -51,8 +51,8 @@ internal static class OracleProjection
         "arp_spa" => Str(Obj(p, "arp"), "spa"),
         "arp_tha" => Str(Obj(p, "arp"), "tha"),
         "arp_tpa" => Str(Obj(p, "arp"), "tpa"),
-        // tshark's arp.isgratuitous: present (1) when sender and target IPv4 are equal, whatever the opcode.
-        "arp_grat" => Obj(p, "arp") is { } arp && Str(arp, "spa") is { Length: > 0 } spa && spa == Str(arp, "tpa") ? "1" : string.Empty,
+        // tshark's arp.isgratuitous: present (1) for a request or reply whose sender and target IPv4 are equal.
+        "arp_grat" => Obj(p, "arp") is { } arp && Num(arp, "op") is "1" or "2" && Str(arp, "spa") is { Length: > 0 } spa && spa == Str(arp, "tpa") ? "1" : string.Empty,
         "ip_src" => Join(p, "ipv4", "src"),
         "ip_dst" => Join(p, "ipv4", "dst"),
         "ip6_src" => Join(p, "ipv6", "src"),
