@@ -22,7 +22,11 @@ public sealed class DecodedPacket
 
     public DecodeProblem Problem { get; private set; }
 
-    /// <summary>The layer whose decoding failed (it is not in <see cref="Layers"/>).</summary>
+    /// <summary>
+    /// The layer whose decoding failed. It is not in <see cref="Layers"/>, except for ICMP/ICMPv6 messages whose fixed
+    /// part was read but whose body is cut or whose ND options are bad: that layer is kept (its fields are valid) and
+    /// <see cref="ProblemOffset"/> points at the message (or at the bad ND option).
+    /// </summary>
     public LayerKind ProblemLayer { get; private set; }
 
     /// <summary>Offset in the packet where the failing layer starts.</summary>
