@@ -26,11 +26,14 @@ public sealed class DecodeStatistics
     /// <summary>Packets decoded to the end without a problem.</summary>
     public long CleanPackets { get; private set; }
 
-    /// <summary>Packets that stopped on a truncation (the capture ended inside a header).</summary>
+    /// <summary>Packets that stopped on a truncation (the capture cut the packet inside a header).</summary>
     public long TruncatedPackets { get; private set; }
 
-    /// <summary>Packets that stopped on a malformation (unsupported link types not counted here).</summary>
+    /// <summary>Packets that stopped on a malformation, including complete packets too short for their headers.</summary>
     public long MalformedPackets { get; private set; }
+
+    /// <summary>Packets that stopped on a decoder limit that is not the packet's fault (tunnel depth).</summary>
+    public long OtherProblemPackets { get; private set; }
 
     /// <summary>Packets whose link type the decoder does not handle (not errors).</summary>
     public long UnsupportedLinkTypePackets { get; private set; }
@@ -102,13 +105,17 @@ public sealed class DecodeStatistics
         }
 
         _problems[(int)problem]++;
-        if (DecodeProblems.IsTruncation(problem))
+        if (packet.IsTruncated)
         {
             TruncatedPackets++;
         }
-        else
+        else if (packet.IsMalformed)
         {
             MalformedPackets++;
+        }
+        else
+        {
+            OtherProblemPackets++;
         }
     }
 
@@ -118,7 +125,7 @@ public sealed class DecodeStatistics
         Array.Clear(_packetsWithLayer);
         Array.Clear(_problems);
         _unsupportedLinkTypes.Clear();
-        Packets = Bytes = CleanPackets = TruncatedPackets = MalformedPackets = UnsupportedLinkTypePackets = 0;
+        Packets = Bytes = CleanPackets = TruncatedPackets = MalformedPackets = OtherProblemPackets = UnsupportedLinkTypePackets = 0;
     }
 
     private static int MaxValue<T>()

@@ -22,7 +22,11 @@ public sealed class DecodedPacket
 
     public DecodeProblem Problem { get; private set; }
 
-    /// <summary>The layer whose decoding failed (it is not in <see cref="Layers"/>).</summary>
+    /// <summary>
+    /// The layer whose decoding failed. It is not in <see cref="Layers"/>, except for ICMP/ICMPv6 messages whose fixed
+    /// part was read but whose body is cut or whose ND options are bad: that layer is kept (its fields are valid) and
+    /// <see cref="ProblemOffset"/> points at the message (or at the bad ND option).
+    /// </summary>
     public LayerKind ProblemLayer { get; private set; }
 
     /// <summary>Offset in the packet where the failing layer starts.</summary>
@@ -30,15 +34,29 @@ public sealed class DecodedPacket
 
     public bool HasProblem => Problem != DecodeProblem.None;
 
-    public bool IsTruncated => HasProblem && DecodeProblems.IsTruncation(Problem);
+    /// <summary>Length of the packet on the wire when the caller gave it, else -1.</summary>
+    public int OriginalLength { get; private set; } = -1;
 
-    public bool IsMalformed => HasProblem && !DecodeProblems.IsTruncation(Problem);
+    /// <summary>
+    /// The bytes ended inside a header and the capture did cut the packet (captured &lt; original length, or the
+    /// original length is unknown). When the whole packet was captured, running out of bytes means the packet itself
+    /// is too short, which counts as <see cref="IsMalformed"/> (the <see cref="Problem"/> still says where it ended).
+    /// </summary>
+    public bool IsTruncated => HasProblem && DecodeProblems.IsTruncation(Problem) && (OriginalLength < 0 || OriginalLength > Length);
 
-    public void Reset(LinkType linkType, int length)
+    /// <summary>The bytes contradict the protocol (or a complete packet is too short). Unsupported link types and the
+    /// tunnel-depth limit are not malformations.</summary>
+    public bool IsMalformed => HasProblem && !IsTruncated && Problem is not (DecodeProblem.UnsupportedLinkType or DecodeProblem.TunnelTooDeep);
+
+    public void Reset(LinkType linkType, int length) => Reset(linkType, length, -1);
+
+    /// <summary>Starts a new packet; <paramref name="originalLength"/> is the on-the-wire length, or -1 when unknown.</summary>
+    public void Reset(LinkType linkType, int length, int originalLength)
     {
         LayerCount = 0;
         LinkType = linkType;
         Length = length;
+        OriginalLength = originalLength;
         Problem = DecodeProblem.None;
         ProblemLayer = LayerKind.None;
         ProblemOffset = 0;

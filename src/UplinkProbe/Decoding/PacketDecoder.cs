@@ -48,9 +48,17 @@ public sealed class PacketDecoder
     /// <summary>The layer kind a UDP port is decoded as (Geneve, Vxlan, Bfd) or <see cref="LayerKind.None"/>.</summary>
     public LayerKind UdpPortKind(ushort port) => _udpPorts[port];
 
-    public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result)
+    /// <summary>Decodes <paramref name="packet"/> (the captured bytes) into <paramref name="result"/>; the original length is unknown.</summary>
+    public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result) => Decode(packet, linkType, result, -1);
+
+    /// <summary>
+    /// Decodes <paramref name="packet"/> into <paramref name="result"/>. <paramref name="originalLength"/> is the length on the wire
+    /// (<c>CaptureRecord.OriginalLength</c>), or -1: when it shows the packet was captured whole, a header cut short
+    /// makes the packet malformed rather than truncated (see <see cref="DecodedPacket.IsTruncated"/>).
+    /// </summary>
+    public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
     {
-        result.Reset(linkType, packet.Length);
+        result.Reset(linkType, packet.Length, originalLength);
 
         LayerKind next;
         switch (linkType)

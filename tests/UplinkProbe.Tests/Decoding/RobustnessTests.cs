@@ -120,6 +120,32 @@ public class RobustnessTests
     }
 
     [Fact]
+    public void OriginalLengthTellsTruncatedFromTooShort()
+    {
+        // An ARP cut after 30 bytes: cut by the snap length (original 42) it is truncated; if the wire frame
+        // itself was only 30 bytes long (original = captured, as in tcpdump's arp-oobr.pcap) it is malformed.
+        byte[] cut = TestPackets.OvnGarp[..30];
+        var decoder = new PacketDecoder();
+        var p = new DecodedPacket();
+
+        decoder.Decode(cut, LinkType.Ethernet, p, originalLength: 42);
+        Assert.Equal(DecodeProblem.TruncatedArp, p.Problem);
+        Assert.True(p.IsTruncated);
+        Assert.False(p.IsMalformed);
+
+        decoder.Decode(cut, LinkType.Ethernet, p, originalLength: 30);
+        Assert.Equal(DecodeProblem.TruncatedArp, p.Problem);
+        Assert.False(p.IsTruncated);
+        Assert.True(p.IsMalformed);
+
+        var stats = new DecodeStatistics();
+        stats.Add(p);
+        decoder.Decode(cut, LinkType.Ethernet, p);
+        stats.Add(p);
+        Assert.Equal((1L, 1L, 2L), (stats.MalformedPackets, stats.TruncatedPackets, stats.ProblemCountOf(DecodeProblem.TruncatedArp)));
+    }
+
+    [Fact]
     public void LongIpv6ExtensionChainStopsAtTheLayerLimit()
     {
         // 200 destination-options headers of 8 bytes: more than DecodedPacket.MaxLayers.
