@@ -1,1 +1,3 @@
-return 0;
+using UplinkProbe.Cli;
+
+return CliApplication.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite uses, when they are missing.
+#   tools/install-deps.sh            tshark, tcpdump, libpcap0.8 (decoder oracle, capture library)
+#   tools/install-deps.sh --lab      also Open vSwitch, OVN, iproute2, nftables (the real OVN lab)
+# Needs root (or passwordless sudo) only when something is missing. Safe to run repeatedly.
+set -euo pipefail
+
+pkgs=(tshark tcpdump libpcap0.8 iproute2)
+if [[ "${1:-}" == "--lab" ]]; then
+  pkgs+=(openvswitch-switch ovn-central ovn-host nftables)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+    echo "install-deps: missing Debian packages (${missing[*]}); run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+# tshark asks whether non-root users may capture; answer "no" without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
+$sudo apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
