@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Crafting;
 
@@ -15,23 +16,36 @@ public static class InternetChecksum
     /// </summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
+        // Bulk: 64-bit words in native byte order. The one's complement sum commutes with byte swapping
+        // (RFC 1071 section 2(B)), so the folded native sum is swapped once at the end. The two 32-bit halves
+        // are added separately so the accumulators cannot overflow for any span shorter than 2^34 bytes.
+        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
+        ulong a = 0, b = 0;
         int i = 0;
-        // 64-bit reads; the two 32-bit halves are added separately so the accumulator cannot overflow
-        // for any span shorter than 2^34 bytes. End-around carries are folded in Fold.
-        for (; i + 8 <= data.Length; i += 8)
+        for (; i + 1 < words.Length; i += 2)
         {
-            ulong w = BinaryPrimitives.ReadUInt64BigEndian(data[i..]);
-            sum += (w >> 32) + (w & 0xffff_ffffUL);
+            ulong w0 = words[i], w1 = words[i + 1];
+            a += (w0 >> 32) + (uint)w0;
+            b += (w1 >> 32) + (uint)w1;
         }
 
-        for (; i + 2 <= data.Length; i += 2)
+        if (i < words.Length)
         {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+            a += (words[i] >> 32) + (uint)words[i];
         }
 
-        if (i < data.Length)
+        ushort native = Fold(a + b);
+        sum += BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(native) : native;
+
+        int j = words.Length * 8;
+        for (; j + 2 <= data.Length; j += 2)
         {
-            sum += (ulong)data[i] << 8;
+            sum += BinaryPrimitives.ReadUInt16BigEndian(data[j..]);
+        }
+
+        if (j < data.Length)
+        {
+            sum += (ulong)data[j] << 8;
         }
 
         return sum;

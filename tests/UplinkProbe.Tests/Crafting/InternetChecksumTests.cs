@@ -52,11 +52,18 @@ public sealed class InternetChecksumTests
     public void MatchesBytewiseReferenceOnRandomLengths()
     {
         var rng = new Random(11);
-        for (int n = 0; n < 200; n++)
+        foreach (int n in Enumerable.Range(0, 200).Concat([1499, 1500, 9000, 65535]))
         {
             var data = new byte[n];
             rng.NextBytes(data);
             Assert.Equal(ReferenceChecksum(data), InternetChecksum.Compute(data));
+            // Also from an odd (unaligned) start and with all-ones words, where end-around carries pile up.
+            if (n > 1)
+            {
+                Assert.Equal(ReferenceChecksum(data[1..]), InternetChecksum.Compute(data.AsSpan(1)));
+                Array.Fill(data, (byte)0xff);
+                Assert.Equal(ReferenceChecksum(data), InternetChecksum.Compute(data));
+            }
         }
     }
 
