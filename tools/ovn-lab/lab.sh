@@ -112,11 +112,16 @@ cleanup() {
 
 on_exit() {
     local rc=$?
+    trap - ERR
+    [[ -n ${SLEEP_PID:-} ]] && signal_pid TERM "$SLEEP_PID" sleep
     if [[ ${KEEP:-0} -eq 1 && $rc -eq 0 ]]; then
         log "--keep: lab left running; remove it with: $0 cleanup"
         return
     fi
-    [[ $rc -ne 0 ]] && log "exiting with status $rc; cleaning up"
+    if [[ $rc -ne 0 ]]; then
+        log "exiting with status $rc; cleaning up"
+        [[ -s $W/logs/daemons.stderr ]] && grep -v "opened log file" "$W/logs/daemons.stderr" | tail -5 >&2
+    fi
     cleanup
     [[ $rc -eq 0 ]] && log "cleanup done"
 }
@@ -214,11 +219,11 @@ start_central() {
     local db
     for db in nb sb; do
         nsx "${P}central" ovsdb-server "$c/$db.db" --remote="punix:$c/$db.sock" \
-            --pidfile="$c/$db.pid" --unixctl="$c/$db.ctl" --log-file="$c/$db.log" --detach --no-chdir
+            --pidfile="$c/$db.pid" --unixctl="$c/$db.ctl" --log-file="$c/$db.log" --detach --no-chdir -vconsole:off 2>>"$W/logs/daemons.stderr"
         pid_add "$(pidfile_pid "$c/$db.pid")" ovsdb-server
     done
     nsx "${P}central" env OVN_RUNDIR="$c" ovn-northd --ovnnb-db="unix:$c/nb.sock" --ovnsb-db="unix:$c/sb.sock" \
-        --pidfile="$c/northd.pid" --unixctl="$c/northd.ctl" --log-file="$c/northd.log" --detach --no-chdir
+        --pidfile="$c/northd.pid" --unixctl="$c/northd.ctl" --log-file="$c/northd.log" --detach --no-chdir -vconsole:off 2>>"$W/logs/daemons.stderr"
     pid_add "$(pidfile_pid "$c/northd.pid")" ovn-northd
     nbctl init
 }
@@ -230,7 +235,7 @@ start_chassis_db() {
     ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
     nsx "$P$n" env $(hv_env "$n") ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
         --pidfile="$d/ovsdb-server.pid" --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" \
-        --detach --no-chdir
+        --detach --no-chdir -vconsole:off 2>>"$W/logs/daemons.stderr"
     pid_add "$(pidfile_pid "$d/ovsdb-server.pid")" ovsdb-server
     vsctl "$n" --no-wait init
     vsctl "$n" --no-wait \
@@ -251,7 +256,7 @@ start_vswitchd() {
     local n=$1 d=$W/$1
     rm -f "$d/ovs-vswitchd.pid"
     nsx "$P$n" env $(hv_env "$n") ovs-vswitchd "unix:$d/db.sock" --pidfile="$d/ovs-vswitchd.pid" \
-        --unixctl="$d/ovs-vswitchd.ctl" --log-file="$d/ovs-vswitchd.log" --detach --no-chdir
+        --unixctl="$d/ovs-vswitchd.ctl" --log-file="$d/ovs-vswitchd.log" --detach --no-chdir -vconsole:off 2>>"$W/logs/daemons.stderr"
     pid_add "$(pidfile_pid "$d/ovs-vswitchd.pid")" ovs-vswitchd
     # The netdev datapath's internal ports are tap devices owned by ovs-vswitchd: they vanish
     # with the process, so the encap IP on br-phy has to be put back after every (re)start.
@@ -267,7 +272,7 @@ start_controller() {
     local n=$1 d=$W/$1
     rm -f "$d/ovn-controller.pid"
     nsx "$P$n" env $(hv_env "$n") ovn-controller "unix:$d/db.sock" --pidfile="$d/ovn-controller.pid" \
-        --log-file="$d/ovn-controller.log" --detach --no-chdir
+        --log-file="$d/ovn-controller.log" --detach --no-chdir -vconsole:off 2>>"$W/logs/daemons.stderr"
     pid_add "$(pidfile_pid "$d/ovn-controller.pid")" ovn-controller
     CONTROLLER_UP[$n]=1
 }
@@ -360,27 +365,38 @@ phase() {  # phase LABEL EXPECTED-OR-"auto" NOTE ACTION...
     PHASE_IDX=$((PHASE_IDX + 1))
     local start; start=$(now_ns)
     log "phase $PHASE_IDX $label (${dur}s): $note"
+    ACTION_NS="" ACTION_TARGET="" EXTRA_EMITTERS=""
     [[ $# -gt 0 ]] && "$@"
     [[ $expect == auto ]] && expect=$(expected_active)
+    local emitters="\"$expect\""
+    [[ -n $EXTRA_EMITTERS && $EXTRA_EMITTERS != "$expect" ]] && emitters+=",\"$EXTRA_EMITTERS\""
+    [[ -z $expect ]] && emitters=""
     local end_target=$(( start + dur * 1000000000 )) now
     now=$(now_ns)
-    (( end_target > now )) && sleep "$(awk -v d=$(( end_target - now )) 'BEGIN{printf "%.3f", d/1e9}')"
+    # sleep in the background and `wait`: a trapped INT/TERM interrupts `wait` at once, while
+    # bash would only act on it after a foreground sleep has finished
+    if (( end_target > now )); then
+        sleep "$(awk -v d=$(( end_target - now )) 'BEGIN{printf "%.3f", d/1e9}')" &
+        SLEEP_PID=$!
+        wait "$SLEEP_PID"
+    fi
     local end; end=$(now_ns)
     local observed; observed=$(cr_chassis)
     log "phase $label done: expected active '$expect', SB binding '$observed'"
-    printf '{"index":%d,"label":"%s","start_ns":%s,"end_ns":%s,"expected_active":"%s","sb_binding_at_end":"%s","note":"%s"}\n' \
-        "$PHASE_IDX" "$label" "$start" "$end" "$expect" "$observed" "$note" >> "$OUT/phases.jsonl"
+    printf '{"index":%d,"label":"%s","start_ns":%s,"end_ns":%s,"action_ns":%s,"action_target":"%s","expected_active":"%s","expected_gateway_mac_emitters":[%s],"sb_binding_at_end":"%s","note":"%s"}\n' \
+        "$PHASE_IDX" "$label" "$start" "$end" "${ACTION_NS:-null}" "$ACTION_TARGET" "$expect" "$emitters" "$observed" "$note" >> "$OUT/phases.jsonl"
     dump_cp "$OUT/cp/$(printf %02d "$PHASE_IDX")-$label" &
     CP_PIDS+=($!)
 }
 
 act_prio_change() {
-    local top; top=$(expected_active) n new="" max=0
+    local top n new="" max=0; top=$(expected_active)
     for n in "${NODES[@]}"; do (( PRIO[$n] > max )) && max=${PRIO[$n]}; done
     # the next chassis (in node order) after the current top that is a running gateway member
     local i k=0; for i in "${!NODES[@]}"; do [[ ${NODES[$i]} == "$top" ]] && k=$i; done
     for i in 1 2; do n=${NODES[$(( (k + i) % ${#NODES[@]} ))]}; [[ ${GW_MEMBER[$n]} -eq 1 ]] && { new=$n; break; }; done
     PRIO[$new]=$(( max + 10 ))
+    ACTION_TARGET=$new ACTION_NS=$(now_ns)
     log "priority of $new -> ${PRIO[$new]} (was top: $top)"
     nbctl lrp-set-gateway-chassis "$LRP_EXT" "$new" "${PRIO[$new]}"
 }
@@ -388,28 +404,40 @@ VICTIM=""
 act_kill_vswitchd() {
     VICTIM=$(cr_chassis); [[ -n $VICTIM ]] || VICTIM=$(expected_active)
     log "SIGKILL ovs-vswitchd on $VICTIM"
+    ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns)
     kill_daemon "$VICTIM" ovs-vswitchd KILL; VSWITCHD_UP[$VICTIM]=0
 }
-act_restart_vswitchd() { log "restart ovs-vswitchd on $VICTIM"; start_vswitchd "$VICTIM"; }
+act_restart_vswitchd() {
+    log "restart ovs-vswitchd on $VICTIM"; ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns); start_vswitchd "$VICTIM"
+}
 act_node_crash() {
     VICTIM=$(cr_chassis); [[ -n $VICTIM ]] || VICTIM=$(expected_active)
     log "SIGKILL ovs-vswitchd + ovn-controller on $VICTIM"
+    ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns)
     local p1 p2
     p1=$(pidfile_pid "$W/$VICTIM/ovs-vswitchd.pid"); p2=$(pidfile_pid "$W/$VICTIM/ovn-controller.pid")
     signal_pid KILL "$p1" ovs-vswitchd; signal_pid KILL "$p2" ovn-controller
     local i; for i in $(seq 1 50); do [[ -d /proc/$p1 || -d /proc/$p2 ]] || break; sleep 0.1; done
     VSWITCHD_UP[$VICTIM]=0; CONTROLLER_UP[$VICTIM]=0
 }
-act_node_restart() { log "restart ovs-vswitchd + ovn-controller on $VICTIM"; start_vswitchd "$VICTIM"; start_controller "$VICTIM"; }
+act_node_restart() {
+    log "restart ovs-vswitchd + ovn-controller on $VICTIM"; ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns)
+    start_vswitchd "$VICTIM"; start_controller "$VICTIM"
+}
 act_graceful_exit() {
     VICTIM=$(cr_chassis); [[ -n $VICTIM ]] || VICTIM=$(expected_active)
     log "ovn-appctl exit on $VICTIM's ovn-controller"
+    # ovs-vswitchd keeps the flows of the exited controller: its local instances' traffic
+    # still leaves through its own uplink with the gateway MAC (split brain, seen in 23.03).
+    ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns) EXTRA_EMITTERS=$VICTIM
     local pid; pid=$(pidfile_pid "$W/$VICTIM/ovn-controller.pid")
     ovn-appctl -t "$(controller_ctl "$VICTIM")" exit || log "ovn-appctl exit returned non-zero"
     local i; for i in $(seq 1 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
     CONTROLLER_UP[$VICTIM]=0
 }
-act_restart_controller() { log "restart ovn-controller on $VICTIM"; start_controller "$VICTIM"; }
+act_restart_controller() {
+    log "restart ovn-controller on $VICTIM"; ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns); start_controller "$VICTIM"
+}
 DROP_NODE=""
 act_geneve_drop() {
     local active n; active=$(cr_chassis)
@@ -421,6 +449,7 @@ act_geneve_drop() {
     # every BFD session down and claims the cr- port itself (a different scenario).
     log "remove $DROP_NODE from the gateway chassis, then drop its Geneve on the switch"
     nbctl lrp-del-gateway-chassis "$LRP_EXT" "$DROP_NODE"; GW_MEMBER[$DROP_NODE]=0
+    ACTION_TARGET=$DROP_NODE ACTION_NS=$(now_ns)
     # OVS's userspace datapath sends from a packet socket, past the chassis namespace's IP
     # hooks: filter on the Linux bridge in the switch namespace instead (family bridge).
     nsx "${P}sw" nft -f - <<EOF
@@ -494,7 +523,8 @@ for line in os.environ["NODES_CSV"].strip().splitlines():
                   "geneve_dropped_in_variant": name == drop})
 lrps = []
 for r in table(os.path.join(first, "nb-Logical_Router_Port.json")):
-    lrps.append({"name": r["name"], "mac": r["mac"], "networks": val(r["networks"])})
+    nets = val(r["networks"])
+    lrps.append({"name": r["name"], "mac": r["mac"], "networks": nets if isinstance(nets, list) else [nets]})
 nats = []
 for r in table(os.path.join(first, "nb-NAT.json")):
     lp, em = val(r["logical_port"]), val(r["external_mac"])
@@ -564,6 +594,7 @@ cmd_run() {
     rm -rf "$OUT"/cp "$OUT"/*.pcap "$OUT"/*.jsonl "$OUT"/lab.json "$OUT"/ping-*.log "$OUT"/logs
     LOGFILE=$OUT/run.log; : > "$LOGFILE"
     trap on_exit EXIT
+    trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
     trap 'exit 130' INT TERM
     CP_PIDS=()
     declare -gA PRIO_INIT; for k in "${NODES[@]}"; do PRIO_INIT[$k]=${PRIO[$k]}; done
@@ -584,8 +615,8 @@ cmd_run() {
     for n in "${NODES[@]}"; do start_controller "$n"; done
     wait_ready
     local bring_end; bring_end=$(now_ns)
-    printf '{"index":0,"label":"bring-up","start_ns":%s,"end_ns":%s,"expected_active":"%s","sb_binding_at_end":"%s","note":"daemons started, topology built, first claim"}\n' \
-        "$bring_start" "$bring_end" "$(expected_active)" "$(cr_chassis)" > "$OUT/phases.jsonl"
+    printf '{"index":0,"label":"bring-up","start_ns":%s,"end_ns":%s,"action_ns":null,"action_target":"","expected_active":"%s","expected_gateway_mac_emitters":["%s"],"sb_binding_at_end":"%s","note":"daemons started, topology built, first claim"}\n' \
+        "$bring_start" "$bring_end" "$(expected_active)" "$(expected_active)" "$(cr_chassis)" > "$OUT/phases.jsonl"
     dump_cp "$OUT/cp/00-start"
     log "lab up after $(( $(date +%s) - t0 ))s; active gateway $(cr_chassis)"
 
