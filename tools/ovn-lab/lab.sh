@@ -40,13 +40,14 @@ FIP_D_IP=203.0.113.23 FIP_D_NODE=hv3 FIP_D_MAC=00:16:3e:bb:00:03      # distribu
 PHYSNET=physnet1
 
 ALL_SCENARIOS=(steady prio-change vswitchd-kill node-crash graceful-exit geneve-drop)
+# also: geneve-drop-only (the drop variant without the isolation phase before it)
 # Phase lengths in seconds per profile. OVN 23.03 sends 5 GARPs per IP at about +1,+3,+7,+15,+31 s
 # after a claim; quick phases show the first three, long ones the first four. The whole run
 # (bring-up ~25 s + phases + teardown) stays under 3 minutes.
 declare -A DUR_quick=([steady]=6 [prio-change]=12 [vswitchd-kill]=10 [vswitchd-restart]=12
-    [node-crash]=10 [node-restart]=12 [graceful-exit]=12 [controller-restart]=12 [geneve-drop]=10)
+    [node-crash]=10 [node-restart]=12 [graceful-exit]=12 [controller-restart]=12 [geneve-isolate]=10 [geneve-drop]=10)
 declare -A DUR_long=([steady]=8 [prio-change]=17 [vswitchd-kill]=13 [vswitchd-restart]=17
-    [node-crash]=13 [node-restart]=17 [graceful-exit]=17 [controller-restart]=17 [geneve-drop]=12)
+    [node-crash]=13 [node-restart]=17 [graceful-exit]=17 [controller-restart]=17 [geneve-isolate]=12 [geneve-drop]=12)
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S.%3N)" "$*" | tee -a "${LOGFILE:-/dev/null}" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -439,28 +440,45 @@ act_restart_controller() {
     log "restart ovn-controller on $VICTIM"; ACTION_TARGET=$VICTIM ACTION_NS=$(now_ns); start_controller "$VICTIM"
 }
 DROP_NODE=""
-act_geneve_drop() {
+pick_drop_node() {  # a chassis that is not the active gateway and hosts no distributed FIP
     local active n; active=$(cr_chassis)
     for n in "${NODES[@]}"; do
-        [[ $n != "$active" && $n != "$FIP_D_NODE" ]] && { DROP_NODE=$n; break; }
+        [[ $n != "$active" && $n != "$FIP_D_NODE" ]] && { DROP_NODE=$n; return; }
     done
-    [[ -n $DROP_NODE ]] || die "no chassis to drop Geneve on"
-    # Take it out of the gateway set first: a gateway chassis that loses all its tunnels sees
-    # every BFD session down and claims the cr- port itself (a different scenario).
-    log "remove $DROP_NODE from the gateway chassis, then drop its Geneve on the switch"
-    nbctl lrp-del-gateway-chassis "$LRP_EXT" "$DROP_NODE"; GW_MEMBER[$DROP_NODE]=0
-    ACTION_TARGET=$DROP_NODE ACTION_NS=$(now_ns)
+    die "no chassis to drop Geneve on"
+}
+drop_geneve() {
     # OVS's userspace datapath sends from a packet socket, past the chassis namespace's IP
     # hooks: filter on the Linux bridge in the switch namespace instead (family bridge).
     nsx "${P}sw" nft -f - <<EOF
 table bridge upl_lab {
     chain forward {
         type filter hook forward priority 0; policy accept;
-        iifname "$DROP_NODE-tun" udp dport 6081 counter drop
-        oifname "$DROP_NODE-tun" udp dport 6081 counter drop
+        iifname "$1-tun" udp dport 6081 counter drop
+        oifname "$1-tun" udp dport 6081 counter drop
     }
 }
 EOF
+}
+act_geneve_isolate() {
+    # A standby gateway chassis loses its tunnels. Its BFD sessions time out one by one: while
+    # the one to the active chassis is down and another is still up it believes itself next in
+    # line and claims the cr- port (seen: for ~20 ms, the active chassis claims it back); once
+    # all are down it counts itself isolated and stays passive. Its instance is cut off.
+    pick_drop_node
+    log "drop Geneve of gateway chassis $DROP_NODE on the tunnel switch (it stays in the gateway set)"
+    ACTION_TARGET=$DROP_NODE ACTION_NS=$(now_ns)
+    drop_geneve "$DROP_NODE"
+}
+act_geneve_drop() {
+    local fresh=0
+    [[ -n $DROP_NODE ]] || { pick_drop_node; fresh=1; }
+    # Out of the gateway set, the chassis stops claiming; its instance then has no way out.
+    log "remove $DROP_NODE from the gateway chassis$([[ $fresh -eq 1 ]] && echo ", then drop its Geneve on the switch")"
+    ACTION_TARGET=$DROP_NODE ACTION_NS=$(now_ns)
+    nbctl lrp-del-gateway-chassis "$LRP_EXT" "$DROP_NODE"; GW_MEMBER[$DROP_NODE]=0
+    [[ $fresh -eq 1 ]] && drop_geneve "$DROP_NODE"
+    return 0
 }
 
 run_scenarios() {
@@ -478,7 +496,10 @@ run_scenarios() {
         graceful-exit)
             phase graceful-exit auto "ovn-appctl exit of the active chassis's ovn-controller (ovs-vswitchd keeps its flows: split brain?)" act_graceful_exit
             phase controller-restart auto "ovn-controller restarted on the node that exited" act_restart_controller ;;
-        geneve-drop) phase geneve-drop auto "Geneve to/from one non-gateway chassis dropped on the tunnel switch: its instance loses the internet" act_geneve_drop ;;
+        geneve-drop)
+            phase geneve-isolate auto "Geneve of a standby gateway chassis dropped on the tunnel switch: its BFD sessions time out (brief claim), its instance is cut off" act_geneve_isolate
+            phase geneve-drop auto "that chassis removed from the gateway set, Geneve still dropped: its instance cannot reach the internet" act_geneve_drop ;;
+        geneve-drop-only) phase geneve-drop auto "Geneve of a non-gateway chassis dropped on the tunnel switch: its instance cannot reach the internet" act_geneve_drop ;;
         *) die "unknown scenario $s" ;;
         esac
     done
@@ -488,8 +509,9 @@ run_scenarios() {
 write_manifest() {
     local n up_macs="" nodes=""
     for n in "${NODES[@]}"; do
-        local mac; mac=$(ip -n "$P$n" -br link show up0 | awk '{print $3}')
-        nodes+="$n,$P$n,$mac,${ENCAP[$n]},${TUNMAC[$n]},${VM[$n]},${VMIP[$n]},${VMMAC[$n]},${PRIO_INIT[$n]},${DROP_NODE}"$'\n'
+        local mac idx; mac=$(ip -n "$P$n" -br link show up0 | awk '{print $3}')
+        idx=$(ip -n "$P$n" -o link show up0 | cut -d: -f1)
+        nodes+="$n,$P$n,$mac,$idx,${ENCAP[$n]},${TUNMAC[$n]},${VM[$n]},${VMIP[$n]},${VMMAC[$n]},${PRIO_INIT[$n]},${DROP_NODE}"$'\n'
     done
     NODES_CSV=$nodes OUT=$OUT PROFILE=$PROFILE SCENARIOS="${SCENARIOS[*]}" python3 - <<'EOF'
 import json, os, glob
@@ -513,8 +535,11 @@ cps = sorted(glob.glob(os.path.join(out, "cp", "*")))
 first, last = cps[0], cps[-1]
 nodes = []
 for line in os.environ["NODES_CSV"].strip().splitlines():
-    name, ns, mac, encap, tunmac, vm, vmip, vmmac, prio, drop = line.split(",")
+    name, ns, mac, idx, encap, tunmac, vm, vmip, vmmac, prio, drop = line.split(",")
+    # uplink_ifindex: the SLL2 files carry up0's ifindex in its own namespace; `tcpdump -r`
+    # prints whatever interface has that index in the reader's namespace: use the index
     nodes.append({"name": name, "namespace": ns, "uplink_interface": "up0", "uplink_mac": mac,
+                  "uplink_ifindex": int(idx),
                   "tunnel_interface": "tun0", "tunnel_mac": tunmac, "encap_ip": encap, "encap_type": "geneve",
                   "initial_gateway_priority": int(prio),
                   "instance": {"name": vm, "namespace": "upl-" + vm, "ip": vmip, "mac": vmmac},
