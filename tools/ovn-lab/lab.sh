@@ -3,7 +3,7 @@
 # namespaces on one Debian 12 machine, driven through HA gateway failover scenarios while
 # every chassis's uplink and tunnel NIC is captured.
 #
-#   lab.sh run --out DIR [--profile quick|long] [--scenarios LIST] [--dur LABEL=SECS ...] [--keep]
+#   lab.sh run --out DIR [--quick|--long] [--scenarios LIST] [--dur LABEL=SECS ...] [--keep]
 #   lab.sh cleanup          remove namespaces, processes and the work dir of a previous run
 #   lab.sh scenarios        list the scenario names
 #
@@ -676,6 +676,6 @@ cmd_run() {
 case ${1:-} in
 run) shift; cmd_run "$@" ;;
 cleanup) LOGFILE=""; cleanup; left=$(our_namespaces); [[ -z $left ]] || { echo "namespaces left: $left" >&2; exit 1; } ;;
-scenarios) printf '%s\n' "${ALL_SCENARIOS[@]}" ;;
+scenarios) printf "%s\n" "${ALL_SCENARIOS[@]}" geneve-drop-only ;;
 *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
