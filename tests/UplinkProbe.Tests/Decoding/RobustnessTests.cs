@@ -22,6 +22,14 @@ public class RobustnessTests
         { nameof(TestPackets.GeneveOamIpv4), LinkType.Ethernet },
         { nameof(TestPackets.GeneveBfd), LinkType.Ethernet },
         { nameof(TestPackets.EthBfdDown), LinkType.Ethernet },
+        { nameof(TestPackets.VnTagSandwich), LinkType.Ethernet },
+        { nameof(TestPackets.VnTagFromBridgeArp), LinkType.Ethernet },
+        { nameof(TestPackets.PbbVlanIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.PbbArp), LinkType.Ethernet },
+        { nameof(TestPackets.MplsIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.MplsTwoLabelsIpv6), LinkType.Ethernet },
+        { nameof(TestPackets.MplsGalAchIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.MplsInIpv4), LinkType.Ethernet },
     };
 
     private static byte[] Get(string name) => (byte[])typeof(TestPackets).GetField(name)!.GetValue(null)!;
