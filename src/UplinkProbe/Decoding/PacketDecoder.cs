@@ -502,7 +502,7 @@ public sealed class PacketDecoder
                     }
 
                     result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
-                    if (limit != Unknown && limit > end)
+                    if (MessageCut(limit, end, packet.Length, originalLength))
                     {
                         // The message is decoded as a whole, so a capture that stops inside it is a truncation.
                         result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
@@ -546,7 +546,7 @@ public sealed class PacketDecoder
                         }
                     }
 
-                    if (limit != Unknown && limit > end)
+                    if (MessageCut(limit, end, packet.Length, originalLength))
                     {
                         result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
                     }
@@ -691,6 +691,15 @@ public sealed class PacketDecoder
             return;
         }
     }
+
+    /// <summary>
+    /// A leaf message running to <paramref name="end"/> was cut by the capture: its enclosing length says it goes on,
+    /// or, when no length bounds it (IP length 0 on BIG TCP/jumbo packets), it runs to the last captured byte and
+    /// the original length shows the wire frame was longer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MessageCut(int limit, int end, int captured, int originalLength) =>
+        limit != Unknown ? limit > end : end == captured && originalLength > captured;
 
     /// <summary>Counts one tunnel level; past the limit the inner bytes become payload and the packet is marked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

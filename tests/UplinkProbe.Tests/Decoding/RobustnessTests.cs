@@ -154,6 +154,26 @@ public class RobustnessTests
     }
 
     [Fact]
+    public void IcmpWithoutAnIpLengthIsCutWhenTheWireFrameWasLonger()
+    {
+        // IPv4 total length 0 (as on Linux BIG TCP captures): the ICMP echo runs to the end of the captured bytes.
+        byte[] pkt = TestPackets.Hex("020000000002 020000000001 0800 45000000 00010000 40010000 c0000201 c0000202 08000000 00010001 6869");
+        var decoder = new PacketDecoder();
+        var p = new DecodedPacket();
+
+        decoder.Decode(pkt, LinkType.Ethernet, p, originalLength: pkt.Length);
+        Assert.False(p.HasProblem);
+        Assert.Equal(10, Find(p, LayerKind.Icmpv4).Length);
+
+        decoder.Decode(pkt, LinkType.Ethernet, p, originalLength: pkt.Length + 100);
+        Assert.True(p.IsTruncated);
+        Assert.Equal(DecodeProblem.TruncatedIcmpv4, p.Problem);
+
+        decoder.Decode(pkt, LinkType.Ethernet, p);
+        Assert.False(p.HasProblem, "without an original length nothing says the message was cut");
+    }
+
+    [Fact]
     public void LongIpv6ExtensionChainStopsAtTheLayerLimit()
     {
         // 200 destination-options headers of 8 bytes: more than DecodedPacket.MaxLayers.
