@@ -12,6 +12,7 @@ namespace UplinkProbe.Analysis;
 public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 {
     private readonly Dictionary<(int Source, MacAddress Mac), EmissionTrack> _tracks = new();
+    private readonly Dictionary<(int Source, MacAddress Mac), long> _unattributed = new();
     private readonly IReadOnlyList<CaptureSource> _sources;
     private readonly AnalysisOptions _options;
 
@@ -41,6 +42,13 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         }
         else
         {
+            if (packet.Direction == PacketDirection.Unknown)
+            {
+                // Broadcast or multicast without direction: any node could have sent it.
+                ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, (packet.Source.Index, source), out _);
+                unattributed++;
+            }
+
             return;
         }
 
@@ -130,6 +138,8 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             AddGatewayFindings(gateway, context, report);
         }
 
+        AddDirectionFindings(context, report, gateways.Select(g => g.Mac).Concat(inventory.DistributedFloatingIps.Select(f => f.ExternalMac)).ToHashSet());
+
         foreach (FloatingIpInfo fip in inventory.DistributedFloatingIps)
         {
             var fipReport = new FloatingIpReport { Ip = fip.ExternalIp, Mac = fip.ExternalMac, LogicalPort = fip.LogicalPort, ExpectedNode = fip.Node, Source = fip.Source };
@@ -154,6 +164,24 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
     /// split brain.
     /// </summary>
+    /// <summary>A capture without direction that holds broadcast frames of a gateway: who sent them cannot be proven from it.</summary>
+    private void AddDirectionFindings(AnalysisContext context, AnalysisReport report, HashSet<MacAddress> gatewayMacs)
+    {
+        foreach (CaptureSource source in context.Sources.Where(s => !s.HasDirection))
+        {
+            long frames = _unattributed.Where(u => u.Key.Source == source.Index && gatewayMacs.Contains(u.Key.Mac)).Sum(u => u.Value);
+            if (frames == 0)
+            {
+                continue;
+            }
+
+            report.Add(new Finding(FindingIds.NoDirection, FindingSeverity.Info,
+                $"{Path.GetFileName(source.Path)} ({source.Node}) records no direction: {frames} broadcast frames of gateway MACs in it (GARPs) cannot be attributed to their sender; " +
+                "capture with `uplinkprobe capture`, `tcpdump -Q out` or `tcpdump -i any -y LINUX_SLL2` to prove who sent what",
+                [new Evidence(source.Path, source.Node, [])], Subject: source.Node));
+        }
+    }
+
     private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, AnalysisReport report, AnalysisContext context)
     {
         var segments = new List<TimelineBuilder>();

@@ -134,14 +134,6 @@ public sealed class UplinkAnalysis
             {
                 report.Notes.Add($"{source.Path}: {error}");
             }
-
-            if (source.Packets > 0 && !source.HasDirection)
-            {
-                report.Add(new Finding(FindingIds.NoDirection, FindingSeverity.Info,
-                    $"{Path.GetFileName(source.Path)} ({source.Node}) records no direction: broadcast frames such as GARPs cannot be attributed to their sender from it; " +
-                    "capture with `uplinkprobe capture`, `tcpdump -Q out`, or `-y LINUX_SLL2` to prove who sent what",
-                    [new Evidence(source.Path, source.Node, [])], Subject: source.Node));
-            }
         }
     }
 }
