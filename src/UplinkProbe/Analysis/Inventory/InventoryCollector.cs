@@ -190,7 +190,7 @@ public sealed class InventoryCollector
                     // It ended meanwhile.
                 }
 
-                throw new InventoryException($"{command}: no answer within {_timeout.TotalSeconds:0} s");
+                throw new InventoryException($"{command}: no answer within {_timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s");
             }
 
             process.WaitForExit();

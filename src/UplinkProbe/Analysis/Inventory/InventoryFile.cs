@@ -408,18 +408,24 @@ public static class InventoryFile
             throw new InventoryException($"{source}: invalid YAML at line {ex.Start.Line}: {LxdNetworkConfig.YamlReason(ex)}", ex);
         }
 
-        static Node Convert(YamlNode n)
+        Node Convert(YamlNode n)
         {
             string where = $"line {n.Start.Line}";
+            if (!n.Anchor.IsEmpty)
+            {
+                // An alias is the same node again: walking a tree of them can take exponential time.
+                throw new InventoryException($"{source}: {where}: YAML anchors and aliases are not supported");
+            }
+
             return n switch
             {
                 YamlMappingNode m => new MapNode(where, m.Children.Select(kv => new KeyValuePair<string, Node>(
-                    kv.Key is YamlScalarNode k ? k.Value ?? string.Empty : throw new InventoryException($"{where}: a mapping key is not a scalar"),
+                    kv.Key is YamlScalarNode k ? k.Value ?? string.Empty : throw new InventoryException($"{source}: {where}: a mapping key is not a scalar"),
                     Convert(kv.Value))).ToList()),
                 YamlSequenceNode s => new ListNode(where, s.Children.Select(Convert).ToList()),
                 YamlScalarNode s when s.Style == ScalarStyle.Plain && s.Value is "~" or "null" or "" => new ScalarNode(where, null, false),
                 YamlScalarNode s => new ScalarNode(where, s.Value, s.Style == ScalarStyle.Plain),
-                _ => throw new InventoryException($"{where}: YAML aliases are not supported"),
+                _ => throw new InventoryException($"{source}: {where}: unsupported YAML node"),
             };
         }
     }

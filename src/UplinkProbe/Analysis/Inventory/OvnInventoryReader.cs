@@ -153,6 +153,36 @@ public sealed class OvnInventoryReader
     /// <summary>Correlates the tables added so far. Throws <see cref="InventoryException"/> when a cell has the wrong type.</summary>
     public CloudInventory Build() => new Builder(this).Run();
 
+    /// <summary>
+    /// Parses one Port_Binding nat_addresses entry: "MAC IP... [is_chassis_resident(\"PORT\")]" (ovn-sb(5),
+    /// Port_Binding nat_addresses: the addresses the gateway or the FIP's chassis announces with GARPs).
+    /// </summary>
+    internal static bool TryParseNatAddresses(string entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? mac,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? ips, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? resident)
+    {
+        mac = null;
+        ips = null;
+        resident = null;
+        int cut = entry.IndexOf("is_chassis_resident(", StringComparison.Ordinal);
+        if (cut < 0)
+        {
+            return false;
+        }
+
+        string[] head = entry[..cut].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string tail = entry[(cut + "is_chassis_resident(".Length)..];
+        int close = tail.IndexOf(')');
+        if (head.Length < 2 || close < 0 || !MacAddress.TryParse(head[0], out _))
+        {
+            return false;
+        }
+
+        resident = tail[..close].Trim().Trim('"');
+        mac = head[0];
+        ips = head.Skip(1).ToList();
+        return resident.Length > 0;
+    }
+
     /// <summary>One pass over the tables; all state of a build lives here.</summary>
     private sealed class Builder
     {
@@ -585,36 +615,6 @@ public sealed class OvnInventoryReader
                     }
                 }
             }
-        }
-
-        /// <summary>
-        /// Parses one Port_Binding nat_addresses entry: "MAC IP... [is_chassis_resident(\"PORT\")]" (ovn-sb(5),
-        /// Port_Binding nat_addresses: the addresses the gateway or the FIP's chassis announces with GARPs).
-        /// </summary>
-        internal static bool TryParseNatAddresses(string entry, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? mac,
-            [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<string>? ips, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? resident)
-        {
-            mac = null;
-            ips = null;
-            resident = null;
-            int cut = entry.IndexOf("is_chassis_resident(", StringComparison.Ordinal);
-            if (cut < 0)
-            {
-                return false;
-            }
-
-            string[] head = entry[..cut].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            string tail = entry[(cut + "is_chassis_resident(".Length)..];
-            int close = tail.IndexOf(')');
-            if (head.Length < 2 || close < 0 || !MacAddress.TryParse(head[0], out _))
-            {
-                return false;
-            }
-
-            resident = tail[..close].Trim().Trim('"');
-            mac = head[0];
-            ips = head.Skip(1).ToList();
-            return resident.Length > 0;
         }
 
         private void ReadNat()
