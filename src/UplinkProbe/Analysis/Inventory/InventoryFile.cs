@@ -392,21 +392,13 @@ public static class InventoryFile
 
     private static Node FromYaml(string text, string source)
     {
-        try
+        YamlStream stream = InventoryText.LoadYaml(text, source);
+        if (stream.Documents.Count == 0)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            if (stream.Documents.Count == 0)
-            {
-                throw new InventoryException($"{source}: empty inventory file");
-            }
+            throw new InventoryException($"{source}: empty inventory file");
+        }
 
-            return Convert(stream.Documents[0].RootNode);
-        }
-        catch (YamlException ex)
-        {
-            throw new InventoryException($"{source}: invalid YAML at line {ex.Start.Line}: {LxdNetworkConfig.YamlReason(ex)}", ex);
-        }
+        return Convert(stream.Documents[0].RootNode);
 
         Node Convert(YamlNode n)
         {

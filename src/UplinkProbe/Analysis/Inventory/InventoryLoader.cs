@@ -148,6 +148,11 @@ public static class LabManifest
 
     public static CloudInventory Parse(ReadOnlySpan<byte> utf8Json, string source)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new InventoryException($"{source}: not valid UTF-8 text");
+        }
+
         JsonDocument doc;
         try
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using UplinkProbe.Decoding;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace UplinkProbe.Analysis.Inventory;
@@ -208,21 +207,10 @@ public sealed class LxdNetworkConfig
     /// <summary>Parses the YAML; throws <see cref="InventoryException"/> (one line) when it is not that output.</summary>
     public static LxdNetworkConfig Parse(string text, string source)
     {
-        YamlMappingNode root;
-        try
+        YamlStream stream = InventoryText.LoadYaml(text, source);
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode m)
-            {
-                throw new InventoryException($"{source}: not 'lxc network show' output (expected a YAML mapping)");
-            }
-
-            root = m;
-        }
-        catch (YamlException ex)
-        {
-            throw new InventoryException($"{source}: invalid YAML at line {ex.Start.Line}: {YamlReason(ex)}", ex);
+            throw new InventoryException($"{source}: not 'lxc network show' output (expected a YAML mapping)");
         }
 
         string? Scalar(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? n) && n is YamlScalarNode s ? s.Value : null;
@@ -284,14 +272,6 @@ public sealed class LxdNetworkConfig
             Locations = Sequence("locations"),
             UsedBy = Sequence("used_by"),
         };
-    }
-
-    internal static string YamlReason(YamlException ex)
-    {
-        // YamlDotNet prefixes "(Line: 3, Col: 1, Idx: 20) - (Line: ...): "; keep the reason.
-        string m = ex.Message;
-        int cut = m.LastIndexOf("): ", StringComparison.Ordinal);
-        return (cut >= 0 ? m[(cut + 3)..] : m).ReplaceLineEndings(" ").Trim();
     }
 }
 

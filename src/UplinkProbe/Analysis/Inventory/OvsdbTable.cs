@@ -138,6 +138,12 @@ public sealed class OvsdbTable
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
         table = null;
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            error = $"{source}: not an OVSDB table dump: not valid UTF-8 text";
+            return false;
+        }
+
         JsonDocument document;
         try
         {
@@ -512,6 +518,35 @@ internal static class InventoryText
         int cut = m.IndexOf(" Path:", StringComparison.Ordinal);
         string reason = (cut > 0 ? m[..cut] : m).TrimEnd('.');
         return ex.LineNumber is long line ? $"{reason} at line {line + 1}" : reason;
+    }
+
+    /// <summary>Loads YAML text; any parser failure becomes a one-line <see cref="InventoryException"/> naming the source.</summary>
+    public static YamlDotNet.RepresentationModel.YamlStream LoadYaml(string text, string source)
+    {
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException ex)
+        {
+            throw new InventoryException($"{source}: invalid YAML at line {ex.Start.Line}: {YamlReason(ex)}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
+        {
+            // YamlDotNet throws these on some malformed input instead of a YamlException.
+            throw new InventoryException($"{source}: invalid YAML ({ex.Message})", ex);
+        }
+
+        return stream;
+    }
+
+    public static string YamlReason(YamlDotNet.Core.YamlException ex)
+    {
+        // YamlDotNet prefixes "(Line: 3, Col: 1, Idx: 20) - (Line: ...): "; keep the reason.
+        string m = ex.Message;
+        int cut = m.LastIndexOf("): ", StringComparison.Ordinal);
+        return (cut >= 0 ? m[(cut + 3)..] : m).ReplaceLineEndings(" ").Trim();
     }
 
     public static string Describe(Exception ex) => ex switch
