@@ -15,7 +15,7 @@ internal static class AnalyzeCommand
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.ZeroOrMore, Description = "captures whose node is named in the pcapng interface (written by 'uplinkprobe capture') or taken from the file name" };
         var nodes = new Option<string[]>("--node", "-n") { Description = "NAME=FILE: a capture of NAME's uplink NIC (repeatable)", AllowMultipleArgumentsPerToken = false };
         var txNodes = new Option<string[]>("--tx-node") { Description = "NAME=FILE: a transmit-only capture of NAME's uplink (tcpdump -Q out): every frame in it was sent by NAME (repeatable)" };
-        var inventory = new Option<string?>("--inventory", "-i") { Description = "inventory: an 'uplinkprobe inventory' file, a hand-written YAML/JSON inventory, or a directory of ovn-nbctl/ovn-sbctl --format=json dumps" };
+        var inventory = new Option<string[]>("--inventory", "-i") { Description = "inventory (repeatable, merged): an 'uplinkprobe inventory' file, a hand-written YAML/JSON inventory, a directory of ovn-nbctl/ovn-sbctl --format=json dumps, or a lab manifest" };
         var format = new Option<string>("--format", "-F") { Description = "text, json or markdown", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "markdown");
         var command = new Command("analyze", "Answer from packets which node really emits each OVN gateway, since when, and what is wrong: timeline, moves, split brain, GARPs, tunnels, BFD.")
@@ -31,15 +31,15 @@ internal static class AnalyzeCommand
             }
 
             CloudInventory? inv = null;
-            if (parse.GetValue(inventory) is { } inventoryPath)
+            if (parse.GetValue(inventory) is { Length: > 0 } inventoryPaths)
             {
                 try
                 {
-                    inv = InventoryInput.Load(inventoryPath);
+                    inv = InventoryLoader.LoadAll(inventoryPaths);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
                 {
-                    output.Error.WriteLine($"uplinkprobe: {inventoryPath}: {ex.Message.ReplaceLineEndings(" ")}");
+                    output.Error.WriteLine($"uplinkprobe: {ex.Message.ReplaceLineEndings(" ")}");
                     return ExitCodes.Failure;
                 }
             }

@@ -17,6 +17,7 @@ public static class CliApplication
         root.Subcommands.Add(DecodeCommand.Build(output));
         root.Subcommands.Add(StatsCommand.Build(output));
         root.Subcommands.Add(AnalyzeCommand.Build(output));
+        root.Subcommands.Add(InventoryCommand.Build(output));
         return root;
     }
 

@@ -21,6 +21,28 @@ public sealed class CloudInventory
     /// <summary>Where the inventory came from, one line per input (e.g. "ovn-sbctl list Port_Binding (sb-Port_Binding.json)").</summary>
     public List<string> Inputs { get; } = new();
 
+    /// <summary>Things the readers noticed but could not resolve (a dangling reference, two sources disagreeing), one line each.</summary>
+    public List<string> Warnings { get; } = new();
+
+    /// <summary>True when the inventory holds no node, gateway port or floating IP.</summary>
+    public bool IsEmpty => Nodes.Count == 0 && GatewayPorts.Count == 0 && DistributedFloatingIps.Count == 0 && TunnelKeys.Count == 0;
+
+    /// <summary>A gateway port by logical router port name or chassis-redirect port name.</summary>
+    public GatewayPortInfo? FindGatewayPortByName(string name) => GatewayPorts.Find(g => string.Equals(g.Port, name, StringComparison.Ordinal)
+        || string.Equals(g.ChassisRedirectPort, name, StringComparison.Ordinal));
+
+    public FloatingIpInfo? FindFloatingIpByAddress(string ip) => DistributedFloatingIps.Find(f => string.Equals(f.ExternalIp, ip, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The name of a datapath or port tunnel key, when known.</summary>
+    public string? FindTunnelKeyName(int datapathKey, int? portKey) =>
+        TunnelKeys.Find(k => k.DatapathKey == datapathKey && k.PortKey == portKey)?.Name;
+
+    /// <summary>
+    /// Merges inventories: later ones win for single facts they state (a MAC, a key, the active node), lists are
+    /// united, candidate sets are replaced whole. See docs/inventory.md "Merging".
+    /// </summary>
+    public static CloudInventory Merge(params IEnumerable<CloudInventory> inventories) => InventoryMerger.Merge(inventories);
+
     public NodeInfo? FindNode(string name) => Nodes.Find(n => string.Equals(n.Name, name, StringComparison.Ordinal)
         || string.Equals(n.Chassis, name, StringComparison.Ordinal) || string.Equals(n.Hostname, name, StringComparison.Ordinal));
 
