@@ -1,8 +1,6 @@
 using UplinkProbe.Analysis;
 using UplinkProbe.Decoding;
 using Xunit;
-using BfdDiagnostic = UplinkProbe.Crafting.BfdDiagnostic;
-using BfdState = UplinkProbe.Crafting.BfdState;
 
 namespace UplinkProbe.Tests.Analysis;
 

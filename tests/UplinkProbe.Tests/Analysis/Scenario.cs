@@ -3,9 +3,6 @@ using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Crafting;
 using UplinkProbe.Decoding;
-using BfdDiagnostic = UplinkProbe.Crafting.BfdDiagnostic;
-using BfdState = UplinkProbe.Crafting.BfdState;
-using EtherTypes = UplinkProbe.Crafting.EtherTypes;
 
 namespace UplinkProbe.Tests.Analysis;
 
@@ -124,7 +121,7 @@ internal sealed class Scenario : IDisposable
         var buffer = new byte[128];
         var b = new FrameBuilder(buffer);
         b.Ethernet(dstMac, srcMac, EtherTypes.Ipv4);
-        b.BeginIpv4(srcIp, dstIp, IpProtocolNumbers.Icmp);
+        b.BeginIpv4(srcIp, dstIp, IpProtocols.Icmpv4);
         b.BeginIcmpv4Echo(false, 1, 1);
         b.Write(new byte[32]);
         return buffer[..b.Finish(60)];
@@ -136,12 +133,12 @@ internal sealed class Scenario : IDisposable
         var buffer = new byte[1600];
         var b = new FrameBuilder(buffer);
         b.Ethernet(NodeMac(to + 10), NodeMac(from + 10), EtherTypes.Ipv4);
-        b.BeginIpv4(EncapIp(from), EncapIp(to), IpProtocolNumbers.Udp, flags: Ipv4Flags.DontFragment);
+        b.BeginIpv4(EncapIp(from), EncapIp(to), IpProtocols.Udp, flags: Ipv4Flags.DontFragment);
         b.BeginUdp(49152, UdpPorts.Geneve);
         b.Geneve(vni);
         b.OvnGeneveOption(ingressKey, egressKey);
         b.Ethernet(GatewayMac, [0x00, 0x16, 0x3e, 0x00, 0x00, (byte)from], EtherTypes.Ipv4);
-        b.BeginIpv4([198, 51, 100, (byte)(10 + from)], UpstreamIp, IpProtocolNumbers.Icmp);
+        b.BeginIpv4([198, 51, 100, (byte)(10 + from)], UpstreamIp, IpProtocols.Icmpv4);
         b.BeginIcmpv4Echo(false, 1, 1);
         b.Write(new byte[innerPayload]);
         return buffer[..b.Finish(60)];
