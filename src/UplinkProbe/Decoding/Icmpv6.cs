@@ -314,6 +314,26 @@ public readonly ref struct NdpOption
         return true;
     }
 
+    /// <summary>
+    /// Route Information (24, RFC 4191 2.3): prefix length, flags (Prf in bits 3-4), route lifetime, then 0, 8 or 16
+    /// bytes of prefix (option length 1, 2 or 3). The prefix is returned zero-filled past the bytes present and as
+    /// sent (bits past the prefix length are not cleared). False for other lengths, which RFC 4191 says to ignore.
+    /// </summary>
+    public bool TryGetRouteInformation(out NdpRouteInformation route)
+    {
+        int prefixBytes = _data.Length - 8;
+        if (Type != NdpOptionTypes.RouteInformation || prefixBytes is not (0 or 8 or 16))
+        {
+            route = default;
+            return false;
+        }
+
+        ulong upper = prefixBytes >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(8)) : 0;
+        ulong lower = prefixBytes == 16 ? BinaryPrimitives.ReadUInt64BigEndian(_data.Slice(16)) : 0;
+        route = new NdpRouteInformation(_data[2], _data[3], BinaryPrimitives.ReadUInt32BigEndian(_data.Slice(4)), new Ipv6Address(upper, lower), (byte)prefixBytes);
+        return true;
+    }
+
     /// <summary>Redirected Header (4): 6 reserved bytes, then as much of the redirected packet as fits (RFC 4861 4.6.3).</summary>
     public bool TryGetRedirectedPacket(out ReadOnlySpan<byte> packet)
     {
@@ -395,4 +415,19 @@ public readonly record struct NdpPrefixInformation(byte PrefixLength, byte Flags
 
     /// <summary>A flag (SLAAC).</summary>
     public bool Autonomous => (Flags & 0x40) != 0;
+}
+
+/// <summary>The fields of a Route Information option (RFC 4191 2.3).</summary>
+/// <param name="PrefixLength">Significant leading bits of <paramref name="Prefix"/> (0-128).</param>
+/// <param name="Flags">The flags byte; <see cref="Preference"/> is bits 3-4.</param>
+/// <param name="RouteLifetime">Seconds; 0xffffffff is infinity.</param>
+/// <param name="Prefix">The prefix bytes present, zero-filled to 16.</param>
+/// <param name="PrefixBytes">How many prefix bytes the option carries: 0, 8 or 16.</param>
+public readonly record struct NdpRouteInformation(byte PrefixLength, byte Flags, uint RouteLifetime, Ipv6Address Prefix, byte PrefixBytes)
+{
+    /// <summary>Route preference (RFC 4191 2.1): 1 high, 0 medium, 3 low, 2 reserved.</summary>
+    public byte Preference => (byte)((Flags >> 3) & 0x03);
+
+    /// <summary>False for a length-1 option (no prefix bytes: the default route ::/0).</summary>
+    public bool HasPrefixBytes => PrefixBytes != 0;
 }

@@ -19,6 +19,17 @@ public enum LayerKind : byte
     LinuxSll2,
     /// <summary>BSD null/loop header (link types 0 and 108).</summary>
     Loopback,
+    /// <summary>Cisco VN-Tag (TPID 0x8926): 4-byte tag + next EtherType.</summary>
+    VnTag,
+    /// <summary>802.1ah PBB I-tag (TPID 0x88e7): I-TCI, the customer MACs and the customer EtherType; what follows is
+    /// the customer frame, one tunnel level deeper.</summary>
+    PbbITag,
+    /// <summary>One MPLS label stack entry (EtherType 0x8847/0x8848, IP protocol 137).</summary>
+    Mpls,
+    /// <summary>Pseudowire control word (RFC 4385) after the label stack; an Ethernet frame follows, one tunnel level deeper.</summary>
+    PwControlWord,
+    /// <summary>Pseudowire/Generic Associated Channel Header (RFC 4385 5, RFC 5586) after the label stack.</summary>
+    PwAch,
 
     // Network
     Arp,

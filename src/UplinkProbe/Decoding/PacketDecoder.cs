@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Decoding;
@@ -159,6 +160,136 @@ public sealed class PacketDecoder
                     else
                     {
                         next = FromEtherType(type);
+                    }
+
+                    break;
+                }
+
+                case LayerKind.VnTag:
+                {
+                    if (!VnTag.TryRead(data, out VnTag vntag, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.VnTag, offset, VnTag.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += VnTag.Length;
+                    ushort type = vntag.EtherType;
+                    if (type < EtherTypes.MinEtherType)
+                    {
+                        limit = Math.Min(limit, offset + type);
+                        next = LayerKind.Llc;
+                    }
+                    else
+                    {
+                        next = FromEtherType(type);
+                    }
+
+                    break;
+                }
+
+                case LayerKind.PbbITag:
+                {
+                    if (!PbbITag.TryRead(data, out PbbITag itag, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.PbbITag, offset, PbbITag.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += PbbITag.Length;
+                    ushort type = itag.EtherType;
+                    if (type < EtherTypes.MinEtherType)
+                    {
+                        limit = Math.Min(limit, offset + type);
+                        next = LayerKind.Llc;
+                    }
+                    else
+                    {
+                        next = FromEtherType(type);
+                    }
+
+                    // The customer frame is encapsulated (MAC-in-MAC): its tags and payload are one level deeper.
+                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    {
+                        return;
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Mpls:
+                {
+                    if (!MplsLabel.TryRead(data, out MplsLabel label, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(LayerKind.Mpls, offset, MplsLabel.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += MplsLabel.Length;
+                    if (!label.BottomOfStack)
+                    {
+                        break;
+                    }
+
+                    if (data.Length == MplsLabel.Length)
+                    {
+                        // Something must follow the stack (RFC 3032 2.1): nothing at all is a cut (or, whole, too short).
+                        problem = DecodeProblem.TruncatedMpls;
+                        goto Fail;
+                    }
+
+                    next = AfterLabelStack(label.Label, data.Slice(MplsLabel.Length));
+                    if (next == LayerKind.Ethernet && !EnterTunnel(result, ref depth, offset, avail))
+                    {
+                        return;
+                    }
+
+                    break;
+                }
+
+                case LayerKind.PwControlWord:
+                case LayerKind.PwAch:
+                {
+                    if (!PseudowireHeader.TryRead(data, out PseudowireHeader pw, out problem))
+                    {
+                        goto Fail;
+                    }
+
+                    if (!result.TryAdd(next, offset, PseudowireHeader.Length, depth))
+                    {
+                        return;
+                    }
+
+                    offset += PseudowireHeader.Length;
+                    if (next == LayerKind.PwControlWord)
+                    {
+                        next = LayerKind.Ethernet;
+                        if (!EnterTunnel(result, ref depth, offset, avail))
+                        {
+                            return;
+                        }
+                    }
+                    else
+                    {
+                        next = pw.ChannelType switch
+                        {
+                            PseudowireHeader.ChannelIpv4 => LayerKind.Ipv4,
+                            PseudowireHeader.ChannelIpv6 => LayerKind.Ipv6,
+                            PseudowireHeader.ChannelBfd => LayerKind.Bfd,
+                            _ => LayerKind.Payload,
+                        };
                     }
 
                     break;
@@ -371,7 +502,7 @@ public sealed class PacketDecoder
                     }
 
                     result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
-                    if (limit != Unknown && limit > end)
+                    if (MessageCut(limit, end, packet.Length, originalLength))
                     {
                         // The message is decoded as a whole, so a capture that stops inside it is a truncation.
                         result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
@@ -415,7 +546,7 @@ public sealed class PacketDecoder
                         }
                     }
 
-                    if (limit != Unknown && limit > end)
+                    if (MessageCut(limit, end, packet.Length, originalLength))
                     {
                         result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
                     }
@@ -561,6 +692,15 @@ public sealed class PacketDecoder
         }
     }
 
+    /// <summary>
+    /// A leaf message running to <paramref name="end"/> was cut by the capture: its enclosing length says it goes on,
+    /// or, when no length bounds it (IP length 0 on BIG TCP/jumbo packets), it runs to the last captured byte and
+    /// the original length shows the wire frame was longer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool MessageCut(int limit, int end, int captured, int originalLength) =>
+        limit != Unknown ? limit > end : end == captured && originalLength > captured;
+
     /// <summary>Counts one tunnel level; past the limit the inner bytes become payload and the packet is marked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool EnterTunnel(DecodedPacket result, ref byte depth, int offset, int avail)
@@ -578,6 +718,49 @@ public sealed class PacketDecoder
 
         result.SetProblem(DecodeProblem.TunnelTooDeep, LayerKind.Payload, offset);
         return false;
+    }
+
+    /// <summary>
+    /// What follows the bottom of an MPLS label stack, which does not say (RFC 3032 2.1). As tshark: the GAL or a
+    /// first nibble of 1 is an Associated Channel Header; 4 is IPv4 and 6 is IPv6 (RFC 4928 2.1); 0 is an Ethernet
+    /// pseudowire, with a control word or without (RFC 4448 4.6); anything else stays payload. For 0, tshark guesses
+    /// from the MAC vendors. We look for an EtherType we decode where a frame without a control word has it (byte 12)
+    /// and then where one after a control word has it (byte 16). The first test goes first because a frame without a
+    /// control word that carries ARP or a VLAN tag has 0x0800 at byte 16 as well, while a control-word frame passes
+    /// the first test only if its source MAC's bytes 3-4 look like such an EtherType. Too few bytes: payload.
+    /// </summary>
+    /// <remarks><paramref name="rest"/> is not empty.</remarks>
+    private static LayerKind AfterLabelStack(uint bottomLabel, ReadOnlySpan<byte> rest)
+    {
+        if (bottomLabel == MplsLabel.Gal)
+        {
+            return LayerKind.PwAch;
+        }
+
+        switch (rest[0] >> 4)
+        {
+            case 4:
+                return LayerKind.Ipv4;
+            case 6:
+                return LayerKind.Ipv6;
+            case 1:
+                return LayerKind.PwAch;
+            case 0:
+                if (rest.Length >= EthernetHeader.Length && FromEtherType(BinaryPrimitives.ReadUInt16BigEndian(rest.Slice(12))) != LayerKind.Payload)
+                {
+                    return LayerKind.Ethernet;
+                }
+
+                if (rest.Length >= PseudowireHeader.Length + EthernetHeader.Length
+                    && FromEtherType(BinaryPrimitives.ReadUInt16BigEndian(rest.Slice(PseudowireHeader.Length + 12))) != LayerKind.Payload)
+                {
+                    return LayerKind.PwControlWord;
+                }
+
+                return LayerKind.Payload;
+            default:
+                return LayerKind.Payload;
+        }
     }
 
     private static DecodeProblem OverrunProblem(DecodeProblem truncation) => truncation switch
@@ -599,6 +782,9 @@ public sealed class PacketDecoder
         EtherTypes.Rarp => LayerKind.Rarp,
         EtherTypes.Vlan => LayerKind.Dot1Q,
         EtherTypes.QinQ or EtherTypes.QinQ9100 => LayerKind.Dot1AD,
+        EtherTypes.Mpls or EtherTypes.MplsMulticast => LayerKind.Mpls,
+        EtherTypes.PbbITag => LayerKind.PbbITag,
+        EtherTypes.VnTag => LayerKind.VnTag,
         _ => LayerKind.Payload,
     };
 
@@ -611,6 +797,7 @@ public sealed class PacketDecoder
         IpProtocols.Icmpv6 => LayerKind.Icmpv6,
         IpProtocols.IpInIp => LayerKind.Ipv4,
         IpProtocols.Ipv6 => LayerKind.Ipv6,
+        IpProtocols.MplsInIp => LayerKind.Mpls,
         _ => LayerKind.Payload,
     };
 
@@ -629,6 +816,7 @@ public sealed class PacketDecoder
         IpProtocols.IpInIp => LayerKind.Ipv4,
         IpProtocols.Ipv6 => LayerKind.Ipv6,
         IpProtocols.Icmpv4 => LayerKind.Icmpv4,
+        IpProtocols.MplsInIp => LayerKind.Mpls,
         _ => LayerKind.Payload,
     };
 

@@ -13,7 +13,13 @@ public static class EtherTypes
     public const ushort Rarp = 0x8035;
     public const ushort Vlan = 0x8100;
     public const ushort Ipv6 = 0x86DD;
+    public const ushort Mpls = 0x8847;
+    public const ushort MplsMulticast = 0x8848;
     public const ushort QinQ = 0x88A8;
+    /// <summary>IEEE 802.1ah Provider Backbone Bridging I-tag (MAC-in-MAC).</summary>
+    public const ushort PbbITag = 0x88E7;
+    /// <summary>Cisco VN-Tag.</summary>
+    public const ushort VnTag = 0x8926;
     /// <summary>Pre-standard S-tag TPID used by some switches.</summary>
     public const ushort QinQ9100 = 0x9100;
 }
@@ -34,4 +40,6 @@ public static class IpProtocols
     public const byte Icmpv6 = 58;
     public const byte NoNextHeader = 59;
     public const byte DestinationOptions = 60;
+    /// <summary>MPLS-in-IP (RFC 4023).</summary>
+    public const byte MplsInIp = 137;
 }

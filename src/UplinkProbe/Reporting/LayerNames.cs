@@ -15,6 +15,11 @@ public static class LayerNames
         LayerKind.LinuxSll => "sll",
         LayerKind.LinuxSll2 => "sll2",
         LayerKind.Loopback => "null",
+        LayerKind.VnTag => "vntag",
+        LayerKind.PbbITag => "pbb",
+        LayerKind.Mpls => "mpls",
+        LayerKind.PwControlWord => "pwcw",
+        LayerKind.PwAch => "pwach",
         LayerKind.Arp => "arp",
         LayerKind.Rarp => "rarp",
         LayerKind.Ipv4 => "ipv4",
@@ -46,6 +51,15 @@ public static class LayerNames
         ArpKind.RarpRequest => "rarp_request",
         ArpKind.RarpReply => "rarp_reply",
         _ => "other",
+    };
+
+    /// <summary>RFC 4191 2.1 preference values: 01 high, 00 medium, 11 low, 10 reserved.</summary>
+    public static string OfRoutePreference(byte preference) => (preference & 0x03) switch
+    {
+        0 => "medium",
+        1 => "high",
+        3 => "low",
+        _ => "reserved",
     };
 
     public static string Of(BfdState state) => state switch

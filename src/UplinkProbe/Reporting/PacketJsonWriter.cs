@@ -81,6 +81,11 @@ public sealed class PacketJsonWriter
         WriteList(w, "eth"u8, LayerKind.Ethernet, packet, layers);
         WriteLlc(w, packet, layers);
         WriteVlans(w, packet, layers);
+        WriteList(w, "vntag"u8, LayerKind.VnTag, packet, layers);
+        WriteList(w, "pbb"u8, LayerKind.PbbITag, packet, layers);
+        WriteList(w, "mpls"u8, LayerKind.Mpls, packet, layers);
+        WriteList(w, "pwcw"u8, LayerKind.PwControlWord, packet, layers);
+        WriteList(w, "pwach"u8, LayerKind.PwAch, packet, layers);
         WriteArp(w, packet, layers, decoded);
         WriteList(w, "ipv4"u8, LayerKind.Ipv4, packet, layers);
         WriteList(w, "ipv6"u8, LayerKind.Ipv6, packet, layers);
@@ -152,6 +157,60 @@ public sealed class PacketJsonWriter
                     break;
                 case LayerKind.Geneve:
                     WriteGeneve(w, data);
+                    break;
+                case LayerKind.VnTag:
+                    if (VnTag.TryRead(data, out VnTag vntag, out _))
+                    {
+                        w.WriteNumber("dir"u8, vntag.FromBridge ? 1 : 0);
+                        w.WriteNumber("ptr"u8, vntag.IsPointer ? 1 : 0);
+                        w.WriteNumber("dst_vif"u8, vntag.DestinationVif);
+                        w.WriteNumber("looped"u8, vntag.Looped ? 1 : 0);
+                        w.WriteNumber("ver"u8, vntag.Version);
+                        w.WriteNumber("src_vif"u8, vntag.SourceVif);
+                        WriteHex(w, "type"u8, vntag.EtherType, 4);
+                    }
+
+                    break;
+                case LayerKind.PbbITag:
+                    if (PbbITag.TryRead(data, out PbbITag itag, out _))
+                    {
+                        w.WriteNumber("isid"u8, itag.Isid);
+                        w.WriteNumber("pcp"u8, itag.Priority);
+                        w.WriteNumber("dei"u8, itag.DropEligible ? 1 : 0);
+                        w.WriteNumber("uca"u8, itag.UseCustomerAddresses ? 1 : 0);
+                        WriteFormatted(w, "c_src"u8, itag.CustomerSource);
+                        WriteFormatted(w, "c_dst"u8, itag.CustomerDestination);
+                        WriteHex(w, "type"u8, itag.EtherType, 4);
+                    }
+
+                    break;
+                case LayerKind.Mpls:
+                    if (MplsLabel.TryRead(data, out MplsLabel label, out _))
+                    {
+                        w.WriteNumber("label"u8, label.Label);
+                        w.WriteNumber("tc"u8, label.TrafficClass);
+                        w.WriteNumber("s"u8, label.BottomOfStack ? 1 : 0);
+                        w.WriteNumber("ttl"u8, label.TimeToLive);
+                    }
+
+                    break;
+                case LayerKind.PwControlWord:
+                    if (PseudowireHeader.TryRead(data, out PseudowireHeader cw, out _))
+                    {
+                        WriteHex(w, "flags"u8, cw.Flags, 2);
+                        w.WriteNumber("frg"u8, cw.Fragmentation);
+                        w.WriteNumber("len"u8, cw.PayloadLength);
+                        w.WriteNumber("seq"u8, cw.SequenceNumber);
+                    }
+
+                    break;
+                case LayerKind.PwAch:
+                    if (PseudowireHeader.TryRead(data, out PseudowireHeader ach, out _))
+                    {
+                        w.WriteNumber("ver"u8, ach.ChannelVersion);
+                        WriteHex(w, "channel"u8, ach.ChannelType, 4);
+                    }
+
                     break;
                 case LayerKind.Vxlan:
                     if (VxlanHeader.TryRead(data, out VxlanHeader vxlan, out _))
@@ -538,6 +597,18 @@ public sealed class PacketJsonWriter
             {
                 WriteFormatted(w, "prefix"u8, prefix.Prefix);
                 w.WriteNumber("prefix_len"u8, prefix.PrefixLength);
+            }
+            else if (o.TryGetRouteInformation(out NdpRouteInformation route))
+            {
+                // As tshark: a length-1 option carries no prefix bytes, so no prefix is printed.
+                if (route.HasPrefixBytes)
+                {
+                    WriteFormatted(w, "prefix"u8, route.Prefix);
+                }
+
+                w.WriteNumber("prefix_len"u8, route.PrefixLength);
+                w.WriteString("route_pref"u8, LayerNames.OfRoutePreference(route.Preference));
+                w.WriteNumber("route_lifetime"u8, route.RouteLifetime);
             }
             else if (o.TryGetMtu(out uint mtu))
             {

@@ -78,6 +78,45 @@ public sealed class PacketTextFormatter
                     }
 
                     break;
+                case LayerKind.VnTag when VnTag.TryRead(data, out VnTag vntag, out _):
+                    b.Append(" vntag ").Append(vntag.FromBridge ? "dst " : "src ").Append(vntag.FromBridge ? vntag.DestinationVif : vntag.SourceVif);
+                    if (next is LayerKind.Payload or LayerKind.None && !decoded.HasProblem)
+                    {
+                        b.Append(" ethertype ").AppendHex(vntag.EtherType, 4);
+                    }
+
+                    break;
+                case LayerKind.PbbITag when PbbITag.TryRead(data, out PbbITag itag, out _):
+                    b.Append(" pbb isid ").Append(itag.Isid).Append(' ').Append(itag.CustomerSource).Append(" > ").Append(itag.CustomerDestination);
+                    if (next is LayerKind.Payload or LayerKind.None && !decoded.HasProblem)
+                    {
+                        b.Append(" ethertype ").AppendHex(itag.EtherType, 4);
+                    }
+
+                    break;
+                case LayerKind.Mpls when MplsLabel.TryRead(data, out MplsLabel label, out _):
+                    // The whole stack on one item: "mpls 100/200" (outermost first).
+                    b.Append(i > 0 && layers[i - 1].Kind == LayerKind.Mpls ? "/" : " mpls ").Append(label.Label);
+                    if (next == LayerKind.Ethernet)
+                    {
+                        // An Ethernet pseudowire without a control word.
+                        b.Append(" pw [");
+                        openBrackets++;
+                    }
+
+                    break;
+                case LayerKind.PwControlWord when PseudowireHeader.TryRead(data, out PseudowireHeader cw, out _):
+                    b.Append(" pw seq ").Append(cw.SequenceNumber);
+                    if (next != LayerKind.None)
+                    {
+                        b.Append(" [");
+                        openBrackets++;
+                    }
+
+                    break;
+                case LayerKind.PwAch when PseudowireHeader.TryRead(data, out PseudowireHeader ach, out _):
+                    b.Append(" ach channel ").AppendHex(ach.ChannelType, 4);
+                    break;
                 case LayerKind.LinuxSll when LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out _):
                     b.Append(" sll");
                     if (sll.AddressLength == 6)

@@ -320,4 +320,33 @@ public class IpAndNdpTests
         Assert.False(NdpMessage.TryRead(TestPackets.Hex("80000000 00010001"), out _, out problem));
         Assert.Equal(DecodeProblem.None, problem); // echo request: not ND
     }
+
+    [Fact]
+    public void RouteInformationOptionOfEveryLength()
+    {
+        byte[] pkt = TestPackets.EthRaRouteInformation;
+        DecodedPacket p = Decode(pkt);
+        Assert.False(p.HasProblem, p.Problem.ToString());
+        Layer icmp = Find(p, LayerKind.Icmpv6);
+        Assert.True(NdpMessage.TryRead(pkt.AsSpan(icmp.Offset, icmp.Length), out NdpMessage ra, out _));
+
+        var seen = new List<string>();
+        foreach (NdpOption o in ra.Options)
+        {
+            Assert.Equal(NdpOptionTypes.RouteInformation, o.Type);
+            seen.Add(o.TryGetRouteInformation(out NdpRouteInformation r)
+                ? $"{r.Prefix}/{r.PrefixLength} bytes {r.PrefixBytes} pref {r.Preference} life {r.RouteLifetime} has {r.HasPrefixBytes}"
+                : $"invalid length {o.LengthUnits}");
+            Assert.False(o.TryGetPrefixInformation(out _));
+        }
+
+        Assert.Equal(
+            [
+                "::/0 bytes 0 pref 0 life 3600 has False",
+                "2001:db8:aabb::/48 bytes 8 pref 1 life 7200 has True",
+                "2001:db8:0:1::1/128 bytes 16 pref 3 life 4294967295 has True",
+                "invalid length 4",
+            ],
+            seen);
+    }
 }

@@ -22,6 +22,14 @@ public class RobustnessTests
         { nameof(TestPackets.GeneveOamIpv4), LinkType.Ethernet },
         { nameof(TestPackets.GeneveBfd), LinkType.Ethernet },
         { nameof(TestPackets.EthBfdDown), LinkType.Ethernet },
+        { nameof(TestPackets.VnTagSandwich), LinkType.Ethernet },
+        { nameof(TestPackets.VnTagFromBridgeArp), LinkType.Ethernet },
+        { nameof(TestPackets.PbbVlanIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.PbbArp), LinkType.Ethernet },
+        { nameof(TestPackets.MplsIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.MplsTwoLabelsIpv6), LinkType.Ethernet },
+        { nameof(TestPackets.MplsGalAchIpv4), LinkType.Ethernet },
+        { nameof(TestPackets.MplsInIpv4), LinkType.Ethernet },
     };
 
     private static byte[] Get(string name) => (byte[])typeof(TestPackets).GetField(name)!.GetValue(null)!;
@@ -143,6 +151,26 @@ public class RobustnessTests
         decoder.Decode(cut, LinkType.Ethernet, p);
         stats.Add(p);
         Assert.Equal((1L, 1L, 2L), (stats.MalformedPackets, stats.TruncatedPackets, stats.ProblemCountOf(DecodeProblem.TruncatedArp)));
+    }
+
+    [Fact]
+    public void IcmpWithoutAnIpLengthIsCutWhenTheWireFrameWasLonger()
+    {
+        // IPv4 total length 0 (as on Linux BIG TCP captures): the ICMP echo runs to the end of the captured bytes.
+        byte[] pkt = TestPackets.Hex("020000000002 020000000001 0800 45000000 00010000 40010000 c0000201 c0000202 08000000 00010001 6869");
+        var decoder = new PacketDecoder();
+        var p = new DecodedPacket();
+
+        decoder.Decode(pkt, LinkType.Ethernet, p, originalLength: pkt.Length);
+        Assert.False(p.HasProblem);
+        Assert.Equal(10, Find(p, LayerKind.Icmpv4).Length);
+
+        decoder.Decode(pkt, LinkType.Ethernet, p, originalLength: pkt.Length + 100);
+        Assert.True(p.IsTruncated);
+        Assert.Equal(DecodeProblem.TruncatedIcmpv4, p.Problem);
+
+        decoder.Decode(pkt, LinkType.Ethernet, p);
+        Assert.False(p.HasProblem, "without an original length nothing says the message was cut");
     }
 
     [Fact]

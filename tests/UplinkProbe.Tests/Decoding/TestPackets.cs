@@ -168,4 +168,74 @@ internal static class TestPackets
         OuterEthIpv4 + "45c00034 00004000 ff110000 c0000201 c0000202 " +
         "c0010ec8 00200000 " +
         "21600518 0000abcd 00000000 0007a120 0007a120 00000000");
+
+    // ---- Carrier tags (VN-Tag, 802.1ah) and MPLS ----
+
+    /// <summary>IPv4 192.0.2.1 → 192.0.2.2, UDP 49152 → 49153, "hi" (checksums valid).</summary>
+    public const string Ipv4UdpHi = "4500001e000140004011b6cac0000201c0000202 c000c001000a936a6869";
+
+    /// <summary>IPv6 2001:db8::1 → 2001:db8::2, UDP 49152 → 49153, "hi".</summary>
+    public const string Ipv6UdpHi =
+        "60000000000a1140 20010db8000000000000000000000001 20010db8000000000000000000000002 c000c001000abbf96869";
+
+    /// <summary>VLAN 250, VN-Tag (to the bridge, source VIF 51), VLAN 250 again, IPv4/UDP: the corpus's "sandwich".</summary>
+    public static readonly byte[] VnTagSandwich = Hex(
+        "020000000002 020000000001 8100 00fa 8926 00000033 8100 00fa 0800 " + Ipv4UdpHi);
+
+    /// <summary>VN-Tag from the bridge: D=1, P=1, destination VIF 0x1234, L=1, version 1, source VIF 0xabc; then ARP.</summary>
+    public static readonly byte[] VnTagFromBridgeArp = Hex(
+        "ffffffffffff 020000000001 8926 d234 9abc 0806 " + GarpArp);
+
+    /// <summary>
+    /// 802.1ah: B-VLAN 4051 PCP 7, I-tag PCP 5 DEI 1 UCA 1 I-SID 2014020 (0x1ebb44), customer 02:..:11 → 02:..:12,
+    /// customer VLAN 4020, IPv4/UDP.
+    /// </summary>
+    public static readonly byte[] PbbVlanIpv4 = Hex(
+        "020000000002 020000000001 8100 efd3 88e7 b81ebb44 020000000012 020000000011 8100 0fb4 0800 " + Ipv4UdpHi);
+
+    /// <summary>802.1ah I-tag directly after the backbone Ethernet header, I-SID 2014011, customer frame is the OVN GARP.</summary>
+    public static readonly byte[] PbbArp = Hex(
+        "020000000002 020000000001 88e7 001ebb3b ffffffffffff 0a58c6336401 0806 " + GarpArp);
+
+    /// <summary>MPLS (0x8847) label 100, TC 0, S, TTL 64, then IPv4 (first nibble 4).</summary>
+    public static readonly byte[] MplsIpv4 = Hex("020000000002 020000000001 8847 00064140 " + Ipv4UdpHi);
+
+    /// <summary>Two labels: 1048575 TC 7 TTL 255 (not bottom), 16 TC 0 S TTL 1; then IPv6.</summary>
+    public static readonly byte[] MplsTwoLabelsIpv6 = Hex("020000000002 020000000001 8847 fffffeff 00010101 " + Ipv6UdpHi);
+
+    /// <summary>Multicast MPLS (0x8848), label 100, S, then IPv4.</summary>
+    public static readonly byte[] MplsMulticastIpv4 = Hex("01005e000001 020000000001 8848 00064140 " + Ipv4UdpHi);
+
+    /// <summary>Label 100, then the GAL (13) at the bottom, an Associated Channel Header (version 0, channel 0x0021 IPv4), IPv4.</summary>
+    public static readonly byte[] MplsGalAchIpv4 = Hex("020000000002 020000000001 8847 00064040 0000d101 10000021 " + Ipv4UdpHi);
+
+    /// <summary>Label 200, a pseudowire control word (sequence 42), then a customer Ethernet frame with IPv4 198.51.100.1 → .2.</summary>
+    public static readonly byte[] MplsPwControlWord = Hex(
+        "020000000002 020000000001 8847 000c81ff 0000002a 020000000022 020000000021 0800 " +
+        "4500001e000140004011e663c6336401c6336402 c000c001000ac3036869");
+
+    /// <summary>Label 200 then a customer Ethernet frame without a control word (destination 0a:.. : first nibble 0), carrying ARP.</summary>
+    public static readonly byte[] MplsPwNoControlWordArp = Hex(
+        "020000000002 020000000001 8847 000c81ff 0a0000000022 020000000021 0806 " + GarpArp);
+
+    /// <summary>Label 200 then a customer frame without a control word with a VLAN tag (a TPID at byte 12, 0x0800 at byte 16).</summary>
+    public static readonly byte[] MplsPwNoControlWordVlan = Hex(
+        "020000000002 020000000001 8847 000c81ff 0a0000000022 020000000021 8100 0064 0800 " + Ipv4UdpHi);
+
+    /// <summary>IPv4 protocol 137 (MPLS-in-IP, RFC 4023) carrying label 100 and an inner IPv4 packet.</summary>
+    public static readonly byte[] MplsInIpv4 = Hex(
+        "020000000002 020000000001 0800 45000036 00014000 40890000 cb007101 cb007102 00064140 " + Ipv4UdpHi);
+
+    /// <summary>
+    /// RA fe80::1 → ff02::1 with four Route Information options (RFC 4191 2.3): length 1 (::/0, medium, 3600 s),
+    /// length 2 (2001:db8:aabb::/48, high, 7200 s), length 3 (2001:db8:0:1::1/128, low, infinite), and an invalid
+    /// length 4. ICMPv6 checksum left 0.
+    /// </summary>
+    public static readonly byte[] EthRaRouteInformation = Hex(
+        "333300000001 020000000001 86dd 6000000000603aff fe800000000000000000000000000001 ff020000000000000000000000000001 " +
+        "86000000 40000708 00000000 00000000 " +
+        "18010000 00000e10 " +
+        "18023008 00001c20 20010db8aabb0000 " +
+        "18038018 ffffffff 20010db8000000010000000000000001 " +
+        "18043000 00000064 000000000000000000000000000000000000000000000000");
 }
