@@ -37,7 +37,7 @@ internal static class AnalyzeCommand
                 {
                     inv = InventoryLoader.LoadAll(inventoryPaths);
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
+                catch (Exception ex) when (ex is InventoryException or IOException or UnauthorizedAccessException)
                 {
                     output.Error.WriteLine($"uplinkprobe: {ex.Message.ReplaceLineEndings(" ")}");
                     return ExitCodes.Failure;

@@ -141,4 +141,23 @@ public sealed class InventoryCommandTests : IDisposable
         Assert.Equal((ExitCodes.Failure, string.Empty), (exit, stdout));
         Assert.Equal($"uplinkprobe: lxc is not on PATH{Environment.NewLine}", stderr);
     }
+
+    [Fact]
+    public void AnalyzeAcceptsEveryInventoryKind()
+    {
+        string capture = Path.Combine(UplinkProbe.Tests.Support.Corpus.RepositoryRoot, "captures", "ovn-lab", "hv2-uplink-out.pcap");
+        string yaml = _dir.File("lab.yaml");
+        Assert.Equal(ExitCodes.Ok, Run("inventory", "--from-dir", InventoryTestData.OvnLab, "-o", yaml).Exit);
+        foreach (string inventory in new[] { InventoryTestData.OvnLab, yaml, InventoryTestData.OvnLabFile("lab.json") })
+        {
+            (int exit, string stdout, string stderr) = Run("analyze", "--inventory", inventory, capture);
+            Assert.True(exit == ExitCodes.Ok, stderr);
+            Assert.Contains("cr-lr0-ext", stdout, StringComparison.Ordinal);
+        }
+
+        string bad = _dir.Write("bad.yaml", "gateways:\n  - {port: p, mac: nope}\n");
+        (int code, string output, string error) = Run("analyze", "--inventory", bad, capture);
+        Assert.Equal((ExitCodes.Failure, string.Empty), (code, output));
+        Assert.Equal($"uplinkprobe: {bad}: line 2: gateways[0].mac: 'nope' is not a MAC address{Environment.NewLine}", error);
+    }
 }
