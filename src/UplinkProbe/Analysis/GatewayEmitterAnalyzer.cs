@@ -215,7 +215,12 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (start)
             {
                 active.Add(segment);
-                if (owner is null || owner.Node != segment.Node)
+                if (owner is not null && owner.Node != segment.Node && active.Contains(owner)
+                    && segment.EndNs < owner.EndNs && segment.EndNs - segment.StartNs < _options.IntrusionNs)
+                {
+                    // A short burst from another node inside the owner's activity: a split brain, not a move.
+                }
+                else if (owner is null || owner.Node != segment.Node)
                 {
                     if (owner is not null)
                     {
@@ -233,7 +238,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             else
             {
                 active.Remove(segment);
-                if (segment == owner)
+                if (segment == owner && !active.Any(x => x.Node == segment.Node))
                 {
                     ownerEndedNs = ns;
                     TimelineBuilder? fallback = active.Where(x => x.Node != segment.Node).OrderByDescending(x => x.StartNs).FirstOrDefault();
@@ -336,7 +341,9 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 
         if (gateway.Candidates.Count > 0)
         {
-            foreach (TimelineSegment segment in gateway.Timeline.Where(s => gateway.Candidates.All(c => c.Node != s.Node)))
+            // The inventory is a snapshot, normally taken at the end: judge only the nodes emitting at the end of the captures.
+            long end = context.EndNs;
+            foreach (TimelineSegment segment in gateway.Timeline.Where(s => end - s.EndNs <= _options.RunGapNs && gateway.Candidates.All(c => c.Node != s.Node)))
             {
                 report.Add(new Finding(FindingIds.UnexpectedGatewayEmitter, FindingSeverity.Error,
                     $"{gateway.Name} gateway MAC {gateway.Mac} emitted by {segment.Node}, which is not one of its gateway chassis ({string.Join(", ", gateway.Candidates.Select(c => c.Node))})",

@@ -160,13 +160,18 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             var downs = firstUp < 0 ? [] : state.Changes.Skip(firstUp + 1).Where(c => c.State is "down" or "admin_down").ToList();
             if (downs.Count > 0 || state.LastState != "up")
             {
-                var evidence = (downs.Count > 0 ? downs : state.Changes.TakeLast(1)).Take(4).Select(c => c.Evidence).ToList();
-                report.Add(new Finding(FindingIds.BfdSessionDown, state.LastState == "up" ? FindingSeverity.Warning : FindingSeverity.Error,
-                    $"BFD {Name(session.SourceIp, session.SourceNode)} → {Name(session.DestinationIp, session.DestinationNode)} " +
-                    (state.LastState == "up" ? $"went down {downs.Count} time(s) and recovered" : $"ends {state.LastState}") +
-                    (state.LastDiag is { } diag && diag != "none" ? $" (diag {diag})" : string.Empty) +
-                    ": OVN uses this session to decide whether the gateway chassis is alive",
-                    evidence, downs.Count > 0 ? downs[0].Ns : state.LastNs, $"{session.SourceIp}>{session.DestinationIp}"));
+                bool endsUp = state.LastState == "up";
+                var last = state.Changes[^1];
+                int recovered = endsUp ? downs.Count : downs.Count - 1;
+                string what = endsUp ? $"went down {downs.Count} time(s) and recovered"
+                    : firstUp < 0 ? $"never came up (last state {state.LastState} since {Clock(last.Ns)})"
+                    : $"is {state.LastState} since {Clock(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
+                var evidence = (endsUp ? downs : [last]).Take(4).Select(c => c.Evidence).ToList();
+                report.Add(new Finding(FindingIds.BfdSessionDown, endsUp ? FindingSeverity.Warning : FindingSeverity.Error,
+                    $"BFD {Name(session.SourceIp, session.SourceNode)} → {Name(session.DestinationIp, session.DestinationNode)} {what}" +
+                    (state.LastDiag is { } diag && diag != "none" ? $", diag {diag}" : string.Empty) +
+                    ": OVN uses these sessions to decide which gateway chassis is alive",
+                    evidence, endsUp ? downs[0].Ns : last.Ns, $"{session.SourceIp}>{session.DestinationIp}"));
             }
         }
 
@@ -236,24 +241,49 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     continue;
                 }
 
-                long othersLast = lastByNode.Values.Max();
                 foreach (NodeInfo node in context.Inventory.Nodes.Where(n => n.Name != segment.Node && n.EncapIps.Count > 0))
                 {
                     long mine = lastByNode.GetValueOrDefault(node.Name, long.MinValue);
-                    bool observed = context.Sources.Any(s => (s.Node == node.Name || s.Node == segment.Node) && s.Covers(othersLast));
-                    if (!observed || othersLast - mine < quietNs)
+                    var others = lastByNode.Where(p => p.Key != node.Name).OrderByDescending(p => p.Value).ToList();
+                    bool othersContinue = others.Count > 0 && others[0].Value - mine >= quietNs;
+
+                    // Silent toward the gateway for the last stretch of its activity: it was sending before, or others still send.
+                    if ((mine == long.MinValue && !othersContinue) || (mine != long.MinValue && segment.EndNs - mine < quietNs))
                     {
                         continue;
                     }
 
+                    if (!context.Sources.Any(s => (s.Node == node.Name || s.Node == segment.Node) && s.Covers(segment.EndNs)))
+                    {
+                        continue;
+                    }
+
+                    BfdSessionReport? bfdDown = report.BfdSessions.FirstOrDefault(b => b.LastState != "up"
+                        && ((b.SourceNode == node.Name && b.DestinationNode == segment.Node) || (b.SourceNode == segment.Node && b.DestinationNode == node.Name)));
                     string key = port.PortKey is int k ? $", egress key {k}" : string.Empty;
                     string since = mine == long.MinValue ? "at all" : $"after {Clock(mine)}";
-                    var busiest = lastByNode.Where(p => p.Key != node.Name).OrderByDescending(p => p.Value).First();
-                    report.Add(new Finding(FindingIds.NoTunnelTrafficToGateway, FindingSeverity.Error,
-                        $"{gateway.Name}: no Geneve from {node.Name} to the active gateway {segment.Node} (vni {vni}{key}) {since}, while {busiest.Key} kept sending until {Clock(busiest.Value)}: " +
+                    var because = new List<string>();
+                    if (othersContinue)
+                    {
+                        because.Add($"{others[0].Key} kept sending until {Clock(others[0].Value)}");
+                    }
+
+                    if (bfdDown is not null)
+                    {
+                        because.Add($"BFD {bfdDown.SourceNode} → {bfdDown.DestinationNode} is {bfdDown.LastState}");
+                    }
+
+                    because.Add($"{segment.Node} still emitted the gateway MAC until {Clock(segment.EndNs)}");
+                    var evidence = towardGateway.Where(t => t.SourceNode == node.Name && t.FirstEvidence is not null).Select(t => t.FirstEvidence!).Take(1).ToList();
+                    if (bfdDown is not null)
+                    {
+                        evidence.AddRange(bfdDown.Changes.TakeLast(1).Select(c => c.Evidence));
+                    }
+
+                    report.Add(new Finding(FindingIds.NoTunnelTrafficToGateway, othersContinue || bfdDown is not null ? FindingSeverity.Error : FindingSeverity.Warning,
+                        $"{gateway.Name}: no Geneve from {node.Name} to the active gateway {segment.Node} (vni {vni}{key}) {since}, while {string.Join("; ", because)}: " +
                         $"instances on {node.Name} cannot reach the outside through {port.ChassisRedirectPort ?? port.Port}",
-                        towardGateway.Where(t => t.SourceNode == busiest.Key && t.FirstEvidence is not null).Select(t => t.FirstEvidence!).Take(1).ToList(),
-                        mine == long.MinValue ? segment.StartNs : mine, node.Name));
+                        evidence, mine == long.MinValue ? segment.StartNs : mine, node.Name));
                 }
             }
         }

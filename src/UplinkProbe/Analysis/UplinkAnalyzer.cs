@@ -44,6 +44,12 @@ public sealed class AnalysisOptions
     /// <summary>Emissions of one MAC by one node closer than this belong to one run of activity.</summary>
     public long RunGapNs { get; init; } = 2_000_000_000;
 
+    /// <summary>
+    /// Another node emitting for less than this inside the owner's activity is a split brain but not a move (e.g.
+    /// a chassis that claims for a few milliseconds while its BFD sessions time out).
+    /// </summary>
+    public long IntrusionNs { get; init; } = 1_000_000_000;
+
     /// <summary>OVN 23.03 sends GARPs about 1, 3, 7, 15 and 31 s after a claim: gaps up to 16 s belong to one burst.</summary>
     public long GarpBurstGapNs { get; init; } = 20_000_000_000;
 

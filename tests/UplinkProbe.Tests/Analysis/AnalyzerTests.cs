@@ -221,7 +221,8 @@ public sealed class AnalyzerTests
         Finding f = Assert.Single(report.Findings, f => f.Id == FindingIds.NoTunnelTrafficToGateway);
         Assert.Equal("hv1", f.Subject);
         Assert.Contains("no Geneve from hv1 to the active gateway hv2 (vni 2, egress key 3) after", f.Message, StringComparison.Ordinal);
-        Assert.Contains("while hv3 kept sending", f.Message, StringComparison.Ordinal);
+        Assert.Contains("while hv3 kept sending until", f.Message, StringComparison.Ordinal);
+        Assert.Equal(FindingSeverity.Error, f.Severity);
     }
 
     [Fact]
@@ -240,7 +241,8 @@ public sealed class AnalyzerTests
         Assert.Equal(("hv1", "hv2", "down", 5L), (session.SourceNode, session.DestinationNode, session.LastState, session.Packets));
         Assert.Equal(["down", "init", "up", "down"], session.Changes.Select(c => c.State));
         Finding f = Assert.Single(report.Findings, f => f.Id == FindingIds.BfdSessionDown);
-        Assert.Contains("ends down (diag control_detection_time_expired)", f.Message, StringComparison.Ordinal);
+        Assert.Contains("is down since", f.Message, StringComparison.Ordinal);
+        Assert.Contains("diag control_detection_time_expired", f.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -211,7 +211,15 @@ public static class LabManifest
                     gw.Mac = ParseMac(mac, source, "router.gateway_port.mac");
                 }
 
-                if (Text(gp, "networks", source, "router.gateway_port") is { } nets)
+                // The lab writes networks as a list; older manifests as one space-separated string.
+                if (gp.TryGetProperty("networks", out JsonElement networks) && networks.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (JsonElement n in networks.EnumerateArray())
+                    {
+                        gw.Networks.Add(n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new InventoryException($"{source}: router.gateway_port.networks: expected strings"));
+                    }
+                }
+                else if (Text(gp, "networks", source, "router.gateway_port") is { } nets)
                 {
                     gw.Networks.AddRange(nets.Split(' ', StringSplitOptions.RemoveEmptyEntries));
                 }
