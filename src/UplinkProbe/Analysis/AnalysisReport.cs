@@ -16,6 +16,10 @@ public sealed class AnalysisReport
 
     public IReadOnlyList<CaptureSource> Sources { get; }
 
+    /// <summary>Sources worth listing: a merged file's default source that got no packet (every interface named its node) is left out.</summary>
+    public IEnumerable<CaptureSource> ListedSources =>
+        Sources.Where(s => s.Packets > 0 || s.ReadError is not null || !Sources.Any(o => o != s && o.Path == s.Path));
+
     public List<GatewayReport> Gateways { get; } = new();
 
     public List<AnnouncementReport> Announcements { get; } = new();

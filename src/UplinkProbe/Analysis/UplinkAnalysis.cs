@@ -27,77 +27,53 @@ public sealed class UplinkAnalysis
     public AnalysisReport Run()
     {
         var sources = new List<CaptureSource>();
-        var pending = new List<(CaptureSource Source, CaptureReader? Reader)>();
+        var context = new AnalysisContext(_inventory, sources, _options);
+        var announcements = new AnnouncementAnalyzer(_options);
+        var emitters = new GatewayEmitterAnalyzer(sources, _options);
+        var tunnels = new TunnelAnalyzer(_options);
+        UplinkAnalyzer[] analyzers = [announcements, emitters, tunnels];
+        var decoder = new PacketDecoder();
+        var decoded = new DecodedPacket();
+
         foreach ((string path, string? node, bool tx) in _inputs)
         {
-            CaptureReader? reader = null;
-            string? error = null;
-            string nodeName = node ?? Path.GetFileNameWithoutExtension(path);
-            string nodeFrom = node is null ? "file name" : "--node";
+            CaptureSource NewSource(string nodeName, string from)
+            {
+                var created = new CaptureSource { Path = path, Node = nodeName, NodeFrom = from, TransmitOnly = tx, Index = sources.Count };
+                sources.Add(created);
+                return created;
+            }
+
+            // One source per node in the file: a merged pcapng can hold several nodes, one interface each.
+            CaptureSource fileSource = NewSource(node ?? Path.GetFileNameWithoutExtension(path), node is null ? "file name" : "--node");
+            CaptureReader reader;
             try
             {
                 reader = CaptureFile.Open(path);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                error = ex.Message.ReplaceLineEndings(" ");
-            }
-
-            var source = new CaptureSource { Path = path, Node = nodeName, NodeFrom = nodeFrom, TransmitOnly = tx, Index = sources.Count, ReadError = error };
-            sources.Add(source);
-            pending.Add((source, reader));
-        }
-
-        var context = new AnalysisContext(_inventory, sources, _options);
-        var announcements = new AnnouncementAnalyzer(_options);
-        var emitters = new GatewayEmitterAnalyzer(sources, _options);
-        var tunnels = new TunnelAnalyzer(_options);
-        UplinkAnalyzer[] analyzers = [announcements, emitters, tunnels];
-
-        var decoder = new PacketDecoder();
-        var decoded = new DecodedPacket();
-        foreach ((CaptureSource source, CaptureReader? reader) in pending)
-        {
-            if (reader is null)
-            {
+                fileSource.ReadError = ex.Message.ReplaceLineEndings(" ");
                 continue;
             }
 
             using (reader)
             {
-                source.Format = reader.Format;
+                fileSource.Format = reader.Format;
+                var byInterface = new Dictionary<int, CaptureSource>();
+                CaptureSource source = fileSource;
+                int lastInterface = -1;
                 while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
                 {
-                    if (source.Packets == 0 && source.NodeFrom == "file name" && NodeFromInterfaces(reader) is { } fromCapture)
+                    if (node is null && record.InterfaceIndex != lastInterface)
                     {
-                        // pcapng interfaces are known once the first packet's IDB was read.
-                        source.Node = fromCapture;
-                        source.NodeFrom = "pcapng interface";
+                        lastInterface = record.InterfaceIndex;
+                        source = SourceForInterface(reader, record.InterfaceIndex, fileSource, byInterface, NewSource);
                     }
 
                     decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
                     PacketDirection direction = source.TransmitOnly ? PacketDirection.Outbound : PacketFacts.DirectionOf(record, data, decoded);
-                    source.Packets++;
-                    if (direction != PacketDirection.Unknown)
-                    {
-                        source.PacketsWithDirection++;
-                    }
-
-                    if (decoded.IsMalformed)
-                    {
-                        source.MalformedPackets++;
-                    }
-                    else if (decoded.IsTruncated)
-                    {
-                        source.TruncatedPackets++;
-                    }
-
-                    if (record.HasTimestamp)
-                    {
-                        source.FirstNs = Math.Min(source.FirstNs, record.TimestampNs);
-                        source.LastNs = Math.Max(source.LastNs, record.TimestampNs);
-                    }
-
+                    source.Count(record, direction, decoded);
                     var packet = new UplinkPacket(source, record, data, decoded, direction);
                     foreach (UplinkAnalyzer analyzer in analyzers)
                     {
@@ -107,7 +83,7 @@ public sealed class UplinkAnalysis
 
                 if (reader.Error is { } error)
                 {
-                    source.ReadError = $"reading stopped {error}";
+                    fileSource.ReadError = $"reading stopped {error}";
                 }
             }
         }
@@ -123,8 +99,36 @@ public sealed class UplinkAnalysis
         return report;
     }
 
-    private static string? NodeFromInterfaces(CaptureReader reader) =>
-        reader.Interfaces.Select(i => i.Node).FirstOrDefault(n => !string.IsNullOrEmpty(n));
+    /// <summary>The source for packets of one interface: its own node when the interface names one, else the file's.</summary>
+    private static CaptureSource SourceForInterface(CaptureReader reader, int interfaceIndex, CaptureSource fileSource,
+        Dictionary<int, CaptureSource> byInterface, Func<string, string, CaptureSource> create)
+    {
+        if (byInterface.TryGetValue(interfaceIndex, out CaptureSource? known))
+        {
+            return known;
+        }
+
+        string? interfaceNode = interfaceIndex < reader.Interfaces.Count ? reader.Interfaces[interfaceIndex].Node : null;
+        CaptureSource source;
+        if (string.IsNullOrEmpty(interfaceNode))
+        {
+            source = fileSource;
+        }
+        else if (fileSource.Packets == 0 && fileSource.NodeFrom == "file name" && !byInterface.Values.Contains(fileSource))
+        {
+            // The first interface that names a node takes over the file's default source.
+            fileSource.Node = interfaceNode;
+            fileSource.NodeFrom = "pcapng interface";
+            source = fileSource;
+        }
+        else
+        {
+            source = byInterface.Values.FirstOrDefault(x => x.Node == interfaceNode) ?? create(interfaceNode, "pcapng interface");
+        }
+
+        byInterface[interfaceIndex] = source;
+        return source;
+    }
 
     private static void AddSourceNotes(List<CaptureSource> sources, AnalysisReport report)
     {

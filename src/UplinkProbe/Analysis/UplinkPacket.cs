@@ -46,7 +46,7 @@ public sealed class CaptureSource
     public bool TransmitOnly { get; init; }
 
     /// <summary>Position in the analysis' list of sources.</summary>
-    public int Index { get; init; }
+    public int Index { get; internal set; }
 
     public CaptureFormat Format { get; internal set; }
 
@@ -66,6 +66,30 @@ public sealed class CaptureSource
     public string? ReadError { get; internal set; }
 
     public bool HasDirection => TransmitOnly || PacketsWithDirection > 0;
+
+    internal void Count(in CaptureRecord record, PacketDirection direction, DecodedPacket decoded)
+    {
+        Packets++;
+        if (direction != PacketDirection.Unknown)
+        {
+            PacketsWithDirection++;
+        }
+
+        if (decoded.IsMalformed)
+        {
+            MalformedPackets++;
+        }
+        else if (decoded.IsTruncated)
+        {
+            TruncatedPackets++;
+        }
+
+        if (record.HasTimestamp)
+        {
+            FirstNs = Math.Min(FirstNs, record.TimestampNs);
+            LastNs = Math.Max(LastNs, record.TimestampNs);
+        }
+    }
 
     public bool Covers(long ns) => ns >= FirstNs && ns <= LastNs;
 }

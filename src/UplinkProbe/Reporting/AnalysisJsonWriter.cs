@@ -225,7 +225,7 @@ public static class AnalysisJsonWriter
         w.WriteEndArray();
 
         w.WriteStartArray("captures");
-        foreach (CaptureSource s in report.Sources)
+        foreach (CaptureSource s in report.ListedSources)
         {
             w.WriteStartObject();
             w.WriteString("file", s.Path);

@@ -69,7 +69,7 @@ public static class AnalysisMarkdownWriter
         w.WriteLine();
         w.WriteLine("| node | file | packets | direction |");
         w.WriteLine("| --- | --- | ---: | --- |");
-        foreach (CaptureSource s in report.Sources)
+        foreach (CaptureSource s in report.ListedSources)
         {
             w.WriteLine($"| {s.Node} | {Escape(Path.GetFileName(s.Path))} | {s.Packets} | {(s.TransmitOnly ? "transmit-only" : s.HasDirection ? "yes" : "none")} |");
         }

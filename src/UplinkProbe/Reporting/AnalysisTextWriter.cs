@@ -11,10 +11,10 @@ public static class AnalysisTextWriter
 {
     public static void Write(TextWriter w, AnalysisReport report)
     {
-        var nodes = report.Sources.Select(s => s.Node).Distinct().ToList();
+        var nodes = report.ListedSources.Select(s => s.Node).Distinct().ToList();
         long first = report.Sources.Where(s => s.Packets > 0).Select(s => s.FirstNs).DefaultIfEmpty(0).Min();
         long last = report.Sources.Where(s => s.Packets > 0).Select(s => s.LastNs).DefaultIfEmpty(0).Max();
-        w.WriteLine($"uplinkprobe analyze: {nodes.Count} node(s), {report.Sources.Count} capture(s), {Date(first)} – {Date(last)} UTC");
+        w.WriteLine($"uplinkprobe analyze: {nodes.Count} node(s), {report.ListedSources.Select(s => s.Path).Distinct().Count()} capture file(s), {Date(first)} – {Date(last)} UTC");
         w.WriteLine();
 
         if (report.Gateways.Count == 0)
@@ -118,7 +118,7 @@ public static class AnalysisTextWriter
 
         w.WriteLine();
         w.WriteLine("Captures");
-        foreach (CaptureSource s in report.Sources)
+        foreach (CaptureSource s in report.ListedSources)
         {
             string direction = s.TransmitOnly ? "transmit-only" : s.HasDirection ? "with direction" : "NO direction";
             string span = s.Packets > 0 ? $"{Clock(s.FirstNs)} – {Clock(s.LastNs)}" : "empty";
