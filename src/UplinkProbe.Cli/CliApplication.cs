@@ -18,6 +18,7 @@ public static class CliApplication
         root.Subcommands.Add(StatsCommand.Build(output));
         root.Subcommands.Add(AnalyzeCommand.Build(output));
         root.Subcommands.Add(InventoryCommand.Build(output));
+        root.Subcommands.Add(MergeCommand.Build(output));
         return root;
     }
 

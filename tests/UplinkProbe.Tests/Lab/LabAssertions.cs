@@ -1,0 +1,75 @@
+using UplinkProbe.Analysis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace UplinkProbe.Tests.Lab;
+
+/// <summary>What the analysis of a lab run must agree with: the lab's own record and the transmit-only ground truth.</summary>
+internal static class LabAssertions
+{
+    public static void Check(LabRun run, AnalysisReport report, ITestOutputHelper output)
+    {
+        GatewayReport gateway = Assert.Single(report.Gateways, g => g.Mac == run.GatewayMac);
+
+        // 1. In every phase, the nodes the timeline shows emitting the gateway MAC are the nodes that transmitted it.
+        foreach (LabRun.Phase phase in run.Phases)
+        {
+            var truth = run.EmittersBetween(phase.StartNs, phase.EndNs).ToList();
+            var ours = gateway.Timeline.Where(s => s.StartNs <= phase.EndNs && s.EndNs >= phase.StartNs).Select(s => s.Node).Distinct().Order(StringComparer.Ordinal).ToList();
+            output.WriteLine($"{phase.Label,-20} transmitted by [{string.Join(",", truth)}], timeline [{string.Join(",", ours)}], lab expects {phase.ExpectedActive}, SB {phase.SbAtEnd}");
+            Assert.True(truth.SequenceEqual(ours), $"{phase.Label}: transmitted by [{string.Join(",", truth)}] but the timeline shows [{string.Join(",", ours)}]");
+
+            // When one node alone transmitted in the last seconds of the phase, it owns the gateway, as the lab intended.
+            var tail = run.EmittersBetween(phase.EndNs - 2_000_000_000, phase.EndNs).ToList();
+            if (tail.Count == 1)
+            {
+                Assert.Equal(tail[0], OwnerAt(gateway, phase.EndNs));
+                Assert.Equal(phase.ExpectedActive, tail[0]);
+            }
+        }
+
+        // 2. Every move that follows a southbound claim is placed at the new node's first emission, and its first GARP
+        //    is the one the node transmitted (within 100 ms).
+        foreach (FailoverEvent move in gateway.Failovers.Where(m => m.GapNs is not null))
+        {
+            (long claimNs, string? chassis) = run.SbChanges.Where(c => c.Chassis == move.To && c.Ns <= move.AtNs + 100_000_000).LastOrDefault();
+            Assert.True(chassis is not null, $"move to {move.To} at {move.AtNs} has no southbound claim before it");
+            Assert.InRange(move.AtNs - claimNs, -100_000_000, 5_000_000_000);
+            long? truthGarp = run.FirstGarp(move.To, claimNs);
+            if (truthGarp is long garp && garp < move.AtNs + 35_000_000_000)
+            {
+                Assert.NotNull(move.FirstGarpNs);
+                Assert.InRange(move.FirstGarpNs!.Value - garp, -100_000_000, 100_000_000);
+                Assert.True(move.AtNs <= garp + 100_000_000, $"move to {move.To} placed at {move.AtNs}, after its first GARP {garp}");
+            }
+        }
+
+        // 3. The graceful exit of the active chassis's ovn-controller leaves a split brain, and it is flagged.
+        LabRun.Phase graceful = run.Phases.Single(p => p.Label == "graceful-exit");
+        Assert.Contains(report.Findings, f => f.Id == FindingIds.TwoHostsEmitGatewayMac && f.AtNs >= graceful.StartNs && f.AtNs <= graceful.EndNs);
+
+        // 4. The distributed floating IP is attributed to its instance's chassis and raises nothing.
+        FloatingIpReport fip = Assert.Single(report.FloatingIps);
+        Assert.Equal([fip.ExpectedNode!], fip.EmittedBy.Keys);
+        Assert.DoesNotContain(report.Findings, f => f.Subject == fip.Ip);
+
+        // 5. Steady phases raise no warning.
+        foreach (LabRun.Phase steady in run.Phases.Where(p => p.Label == "steady"))
+        {
+            Assert.DoesNotContain(report.Findings, f => f.Severity >= FindingSeverity.Warning && f.AtNs >= steady.StartNs && f.AtNs <= steady.EndNs);
+        }
+
+        // 6. The chassis whose Geneve is dropped is named by the tunnel finding.
+        if (run.Phases.FirstOrDefault(p => p.Label == "geneve-drop") is { } drop)
+        {
+            Finding tunnel = Assert.Single(report.Findings, f => f.Id == FindingIds.NoTunnelTrafficToGateway);
+            Assert.Equal("hv1", tunnel.Subject);
+            LabRun.Phase isolate = run.Phases.FirstOrDefault(p => p.Label == "geneve-isolate") ?? drop;
+            Assert.InRange(tunnel.AtNs!.Value, isolate.StartNs - 1_000_000_000, drop.EndNs);
+        }
+    }
+
+    /// <summary>The owner at an instant: the target of the last move before it, else the first node seen.</summary>
+    private static string? OwnerAt(GatewayReport gateway, long ns) =>
+        gateway.Failovers.LastOrDefault(m => m.AtNs <= ns)?.To ?? gateway.Timeline.FirstOrDefault()?.Node;
+}
