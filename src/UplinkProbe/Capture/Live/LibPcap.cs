@@ -171,6 +171,12 @@ internal static unsafe partial class LibPcap
     [LibraryImport(LibraryName, EntryPoint = "pcap_freecode")]
     public static partial void FreeCode(BpfProgram* program);
 
+    [LibraryImport(LibraryName, EntryPoint = "pcap_offline_filter")]
+    public static partial int OfflineFilter(BpfProgram* program, PacketHeader* header, byte* data);
+
+    [LibraryImport(LibraryName, EntryPoint = "pcap_fileno")]
+    public static partial int FileNo(PcapSafeHandle pcap);
+
     [LibraryImport(LibraryName, EntryPoint = "pcap_setdirection")]
     public static partial int SetDirection(PcapSafeHandle pcap, int direction);
 
@@ -221,6 +227,20 @@ internal static unsafe partial class LibPcap
 
     [LibraryImport(LibraryName, EntryPoint = "pcap_datalink_val_to_name")]
     public static partial byte* DataLinkName(int dlt);
+
+    /// <summary>struct sock_fprog (linux/filter.h): the classic BPF program SO_ATTACH_FILTER takes; its instructions have bpf_insn's layout.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SocketFilterProgram
+    {
+        public ushort Length;
+        public nint Instructions;
+    }
+
+    public const int SolSocket = 1;
+    public const int SoAttachFilter = 26;
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSocketOption(int fd, int level, int name, void* value, uint length);
 
     public static string? ToStringOrNull(byte* s) => s is null ? null : Marshal.PtrToStringUTF8((nint)s);
 

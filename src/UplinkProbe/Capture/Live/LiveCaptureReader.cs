@@ -33,7 +33,8 @@ public sealed record LiveCaptureOptions
 /// Direction: libpcap 1.10 offers only Ethernet (and DOCSIS) on a named Ethernet interface — Linux cooked v2
 /// (DLT_LINUX_SLL2), whose header carries the packet type, is refused there, and it would drop the destination MAC
 /// anyway. So each NIC gets two handles, one keeping inbound and one outbound packets (a kernel BPF test of the
-/// socket's packet type, plus pcap_setdirection), and every packet's direction is the handle's. On a cooked link type
+/// socket buffer's packet type attached with <see cref="PcapSession.SetKernelFilter"/>, plus pcap_setdirection), and
+/// every packet's direction is the handle's. On a cooked link type
 /// (the "any" device) one handle suffices and the direction is read from the SLL/SLL2 packet type (4 = outgoing).
 /// </para>
 /// <para>
@@ -364,7 +365,7 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
 
         IReadOnlyList<PcapDeviceInfo> devices = PcapSession.FindAllDevices();
         PcapDeviceInfo? device = devices.FirstOrDefault(d => d.Name == name);
-        if (device is null && !Directory.Exists(Path.Combine("/sys/class/net", name)))
+        if (device is null && PcapSession.NetworkInterfaceIndex(name) == 0)
         {
             throw new LiveCaptureException(LiveCaptureErrorKind.NoSuchInterface, name, PcapSession.DescribeMissingInterface(name));
         }
@@ -382,26 +383,23 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
         try
         {
             string? filter = string.IsNullOrWhiteSpace(options.Filter) ? null : options.Filter;
+            string? kernel = filter;
             if (!cooked && direction != PcapCaptureDirection.InOut)
             {
                 // Decide the direction in the kernel (BPF reads the socket buffer's packet type) so a handle's ring only
                 // ever holds its own direction; the direction test goes first because "vlan" shifts later offsets.
                 string test = direction == PcapCaptureDirection.In ? "inbound" : "outbound";
-                filter = filter is null ? test : $"{test} and ({filter})";
+                kernel = filter is null ? test : $"{test} and ({filter})";
             }
 
-            if (filter is not null)
+            if (kernel is not null)
             {
-                try
+                if (filter is not null)
                 {
-                    session.SetFilter(filter);
+                    session.SetKernelFilter(filter, null); // compiles the user's expression alone first, so errors name it
                 }
-                catch (LiveCaptureException ex) when (ex.Kind == LiveCaptureErrorKind.BadFilter && options.Filter is not null)
-                {
-                    // Report the user's expression, not the direction wrapper around it.
-                    throw new LiveCaptureException(LiveCaptureErrorKind.BadFilter, session.Device,
-                        $"bad capture filter '{options.Filter}': {ex.Message[(ex.Message.LastIndexOf("': ", StringComparison.Ordinal) + 3)..]}");
-                }
+
+                session.SetKernelFilter(kernel, filter);
             }
 
             if (direction != PcapCaptureDirection.InOut)

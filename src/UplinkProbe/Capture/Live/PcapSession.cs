@@ -40,10 +40,12 @@ public abstract class PcapPacketSink
 /// One libpcap capture handle (a thin binding of pcap(3PCAP)): create, set, activate, filter, read, inject, statistics.
 /// Reads hand out spans over libpcap's own buffers and allocate nothing. Not thread-safe except <see cref="BreakLoop"/>.
 /// </summary>
-public sealed unsafe class PcapSession : IDisposable
+public sealed unsafe partial class PcapSession : IDisposable
 {
     private readonly PcapSafeHandle _handle;
     private bool _nanoseconds;
+    private LibPcap.BpfProgram* _earlyFilter; // checks packets that may have entered the ring before the kernel filter
+    private long _kernelFilterAttachedNs;
 
     private PcapSession(PcapSafeHandle handle, string device)
     {
@@ -100,7 +102,7 @@ public sealed unsafe class PcapSession : IDisposable
                 devices.Add(new PcapDeviceInfo(name, LibPcap.ToStringOrNull(i->Description), (i->Flags & LibPcap.InterfaceUp) != 0,
                     (i->Flags & LibPcap.InterfaceRunning) != 0, (i->Flags & LibPcap.InterfaceLoopback) != 0)
                 {
-                    IsNetworkInterface = Directory.Exists(Path.Combine("/sys/class/net", name)) && name.Length > 0 && !name.Contains('/'),
+                    IsNetworkInterface = NetworkInterfaceIndex(name) != 0,
                 });
             }
         }
@@ -230,7 +232,11 @@ public sealed unsafe class PcapSession : IDisposable
 
     public int SnapLength => LibPcap.Snapshot(_handle);
 
-    /// <summary>Compiles <paramref name="expression"/> (pcap-filter(7)) and attaches it; the kernel runs it when it can.</summary>
+    /// <summary>
+    /// pcap_compile + pcap_setfilter: the kernel runs the filter, and libpcap also runs it in user space over the ring
+    /// block being filled at the time of the call. Do not use it with <c>inbound</c>/<c>outbound</c> (libpcap's user-space
+    /// BPF rejects every packet on them); <see cref="SetKernelFilter"/> has no such limit.
+    /// </summary>
     public void SetFilter(string expression)
     {
         ArgumentNullException.ThrowIfNull(expression);
@@ -254,6 +260,72 @@ public sealed unsafe class PcapSession : IDisposable
         finally
         {
             LibPcap.FreeCode(&program);
+        }
+    }
+
+    /// <summary>
+    /// Attaches <paramref name="expression"/> to the socket in the kernel only (SO_ATTACH_FILTER), bypassing pcap_setfilter.
+    /// <para>
+    /// Why: pcap_setfilter on a TPACKET ring (libpcap 1.10) also runs the new filter in user space over the ring block
+    /// being filled when it is called, and libpcap's user-space BPF cannot evaluate the socket's packet type
+    /// (SKF_AD_PKTTYPE, what <c>inbound</c>/<c>outbound</c> compile to) — every packet of that first block would be
+    /// rejected without being counted anywhere. Attached here, the program only ever runs in the kernel. Packets that
+    /// reached the ring before it was attached (timestamps up to the attach time) are checked in user space against
+    /// <paramref name="earlyCheckExpression"/> instead (the same filter without the direction test, which
+    /// pcap_setdirection already enforces per packet).
+    /// </para>
+    /// </summary>
+    public void SetKernelFilter(string expression, string? earlyCheckExpression)
+    {
+        ArgumentNullException.ThrowIfNull(expression);
+        LibPcap.BpfProgram program = Compile(expression);
+        try
+        {
+            var fprog = new LibPcap.SocketFilterProgram { Length = checked((ushort)program.Length), Instructions = program.Instructions };
+            if (LibPcap.SetSocketOption(LibPcap.FileNo(_handle), LibPcap.SolSocket, LibPcap.SoAttachFilter, &fprog, (uint)sizeof(LibPcap.SocketFilterProgram)) != 0)
+            {
+                throw new LiveCaptureException(LiveCaptureErrorKind.Failed, Device,
+                    $"{Device}: cannot attach the filter in the kernel: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            }
+
+            _kernelFilterAttachedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        }
+        finally
+        {
+            LibPcap.FreeCode(&program);
+        }
+
+        FreeEarlyFilter();
+        if (!string.IsNullOrWhiteSpace(earlyCheckExpression))
+        {
+            LibPcap.BpfProgram early = Compile(earlyCheckExpression);
+            _earlyFilter = (LibPcap.BpfProgram*)NativeMemory.Alloc((nuint)sizeof(LibPcap.BpfProgram));
+            *_earlyFilter = early;
+        }
+    }
+
+    private LibPcap.BpfProgram Compile(string expression)
+    {
+        byte[] text = LibPcap.Utf8z(expression);
+        LibPcap.BpfProgram program = default;
+        fixed (byte* t = text)
+        {
+            if (LibPcap.Compile(_handle, &program, t, 1, LibPcap.NetmaskUnknown) != 0)
+            {
+                throw new LiveCaptureException(LiveCaptureErrorKind.BadFilter, Device, $"bad capture filter '{expression}': {LastError}");
+            }
+        }
+
+        return program;
+    }
+
+    private void FreeEarlyFilter()
+    {
+        if (_earlyFilter is not null)
+        {
+            LibPcap.FreeCode(_earlyFilter);
+            NativeMemory.Free(_earlyFilter);
+            _earlyFilter = null;
         }
     }
 
@@ -316,6 +388,12 @@ public sealed unsafe class PcapSession : IDisposable
         LibPcap.PacketHeader* header;
         byte* bytes;
         int rc = LibPcap.NextEx(_handle, &header, &bytes);
+        while (rc == 1 && _earlyFilter is not null && ToNanoseconds(header, _nanoseconds) <= _kernelFilterAttachedNs
+            && LibPcap.OfflineFilter(_earlyFilter, header, bytes) == 0)
+        {
+            rc = LibPcap.NextEx(_handle, &header, &bytes); // arrived before the kernel filter and does not match it
+        }
+
         if (rc == 1)
         {
             timestampNs = ToNanoseconds(header, _nanoseconds);
@@ -404,7 +482,11 @@ public sealed unsafe class PcapSession : IDisposable
         return new PcapStatistics(s.Received, s.Dropped, s.InterfaceDropped);
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        FreeEarlyFilter();
+    }
 
     /// <summary>The one-line message for a device that is missing, naming the interfaces that exist.</summary>
     public static string DescribeMissingInterface(string device)
@@ -443,6 +525,24 @@ public sealed unsafe class PcapSession : IDisposable
 
         return $"{device}: permission denied: {what}; see run-as-root.md to capture without full root";
     }
+
+    /// <summary>if_nametoindex(3): the interface's index in the calling thread's network namespace, 0 when there is none.</summary>
+    public static uint NetworkInterfaceIndex(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 15)
+        {
+            return 0;
+        }
+
+        byte[] z = LibPcap.Utf8z(name);
+        fixed (byte* p = z)
+        {
+            return IfNameToIndex(p);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "if_nametoindex")]
+    private static partial uint IfNameToIndex(byte* name);
 
     private static long ToNanoseconds(LibPcap.PacketHeader* h, bool nanoseconds) =>
         h->Seconds * 1_000_000_000L + (nanoseconds ? h->Fraction : h->Fraction * 1000);
