@@ -13,7 +13,7 @@ namespace UplinkProbe.Cli;
 /// <c>uplinkprobe capture -i IFACE [-i IFACE…] [--node NAME] [-f BPF] [-c COUNT] [--duration T] [-w FILE.pcapng]
 /// [--rotate-size N|--rotate-seconds N] [--ring N]</c>: live capture into pcapng, or one decoded line per packet.
 /// </summary>
-internal static class CaptureCommand
+public static class CaptureCommand
 {
     /// <summary>Exit code when the capture ran to its end but the kernel dropped packets (ring buffer full).</summary>
     public const int ExitDropped = 3;
@@ -150,7 +150,8 @@ internal static class CaptureCommand
         return command;
     }
 
-    internal static bool TryParseDuration(string text, out TimeSpan value)
+    /// <summary>Seconds, or a number with s, m or h.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value)
     {
         value = default;
         string s = text.Trim();
@@ -170,7 +171,8 @@ internal static class CaptureCommand
         return true;
     }
 
-    internal static bool TryParseSize(string text, out long bytes)
+    /// <summary>Bytes, or a number with k, M or G (powers of 1024).</summary>
+    public static bool TryParseSize(string text, out long bytes)
     {
         bytes = 0;
         string s = text.Trim();

@@ -109,7 +109,8 @@ internal static unsafe partial class LibPcap
 
         if (Environment.GetEnvironmentVariable(LibraryOverrideVariable) is { Length: > 0 } custom)
         {
-            return NativeLibrary.TryLoad(custom, out nint h) ? h : 0;
+            // Returning 0 would let the runtime fall back to the system library; the user asked for this one.
+            return NativeLibrary.TryLoad(custom, out nint h) ? h : throw new DllNotFoundException($"{custom} cannot be loaded");
         }
 
         foreach (string candidate in (ReadOnlySpan<string>)[LibraryName, "libpcap.so.1", "libpcap.so"])
