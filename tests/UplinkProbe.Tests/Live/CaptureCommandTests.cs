@@ -238,6 +238,22 @@ public sealed class CaptureCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void CaptureNeedsOnlyNetRawNotNetAdmin()
+    {
+        if (!LiveLab.Available(output))
+        {
+            return;
+        }
+
+        using LiveLab lab = LiveLab.Create();
+        using CliProcess cli = lab.StartCli(["capture", "-i", LiveLab.A, "-c", "2", "-f", "arp"], ["setpriv", "--bounding-set", "-net_admin", "--"]);
+        Assert.True(cli.WaitForStderr("capturing on", StartTimeout), cli.Stderr);
+        LiveCaptureReaderTests.SendOn(lab, LiveLab.B, [LiveFrames.Arp(LiveFrames.MacB, 0), LiveFrames.Arp(LiveFrames.MacB, 1)]);
+        Assert.Equal(ExitCodes.Ok, cli.WaitForExit(ExitTimeout));
+        Assert.Equal(2, cli.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
     public void WithoutLibpcapItNamesTheDebianPackage()
     {
         // Needs no privilege: the library is looked for before any interface is touched.

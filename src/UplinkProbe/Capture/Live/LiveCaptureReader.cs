@@ -48,6 +48,9 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
 {
     private const int MaxPollMilliseconds = 100;
 
+    /// <summary>Packets returned before handles found empty are asked again (so a busy handle cannot starve a quiet one).</summary>
+    private const int RecheckEvery = 64;
+
     private readonly Tap[] _taps;
     private readonly LinuxPollFd[] _pollFds;
     private readonly LiveCaptureOptions _options;
@@ -57,6 +60,7 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
     private long _stopRequestedNs; // wall clock ns; 0 = running
     private long _nextPeriodic;
     private bool _finished;
+    private int _sinceRecheck;
 
     private LiveCaptureReader(LiveCaptureOptions options, Tap[] taps, List<CaptureInterface> interfaces)
     {
@@ -296,12 +300,13 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
     /// <summary>Reads the head packet of every handle that has none; false when a read failed (<see cref="CaptureReader.Error"/> is set).</summary>
     private bool Fill(long cutoffNs)
     {
+        bool recheck = _sinceRecheck >= RecheckEvery;
         for (int i = 0; i < _taps.Length; i++)
         {
             ref Tap tap = ref _taps[i];
-            if (tap.HasPending || tap.Done)
+            if (tap.HasPending || tap.Done || (tap.Empty && _sinceRecheck < RecheckEvery))
             {
-                continue;
+                continue; // an empty non-blocking read costs libpcap a poll(2): ask again only after a wait or some packets
             }
 
             int rc = tap.Session.TryNextRaw(out long ts, out int original, out byte* bytes, out int captured);
@@ -314,18 +319,24 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
                 }
 
                 tap.HasPending = true;
+                tap.Empty = false;
                 tap.TimestampNs = ts;
                 tap.OriginalLength = original;
                 tap.Data = bytes;
                 tap.CapturedLength = captured;
             }
-            else if (rc < 0 && rc != LibPcap.ErrorBreak)
+            else if (rc == 0)
+            {
+                tap.Empty = true;
+            }
+            else if (rc != LibPcap.ErrorBreak)
             {
                 Error = new CaptureFileError(_number, $"{tap.Session.Device}: capture failed: {tap.Session.LastErrorText}");
                 return false;
             }
         }
 
+        _sinceRecheck = recheck ? 0 : _sinceRecheck + 1;
         return true;
     }
 
@@ -339,6 +350,11 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
             }
 
             _ = LinuxPollFd.Poll(fds, (nuint)_pollFds.Length, milliseconds); // EINTR or timeout: the loop looks again
+        }
+
+        for (int i = 0; i < _taps.Length; i++)
+        {
+            _taps[i].Empty = false; // after a wait every handle is asked again
         }
     }
 
@@ -440,6 +456,7 @@ public sealed unsafe class LiveCaptureReader : CaptureReader
         public bool DirectionFromHeader;
         public bool HasPending;
         public bool Done;
+        public bool Empty;
         public long TimestampNs;
         public int OriginalLength;
         public int CapturedLength;
