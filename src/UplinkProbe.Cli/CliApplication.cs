@@ -19,6 +19,7 @@ public static class CliApplication
         root.Subcommands.Add(AnalyzeCommand.Build(output));
         root.Subcommands.Add(InventoryCommand.Build(output));
         root.Subcommands.Add(MergeCommand.Build(output));
+        root.Subcommands.Add(CaptureCommand.Build(output));
         return root;
     }
 
