@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Decoding;
 
@@ -40,6 +41,7 @@ public readonly ref struct ArpPacket
 
     private ArpPacket(ReadOnlySpan<byte> data) => _data = data;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryRead(ReadOnlySpan<byte> data, out ArpPacket view, out DecodeProblem problem)
     {
         // The size fields are checked against the captured bytes before any address is read.

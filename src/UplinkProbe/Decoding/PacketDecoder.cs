@@ -165,222 +165,6 @@ public sealed class PacketDecoder
                     break;
                 }
 
-                case LayerKind.VnTag:
-                {
-                    if (!VnTag.TryRead(data, out VnTag vntag, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.VnTag, offset, VnTag.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += VnTag.Length;
-                    ushort type = vntag.EtherType;
-                    if (type < EtherTypes.MinEtherType)
-                    {
-                        limit = Math.Min(limit, offset + type);
-                        next = LayerKind.Llc;
-                    }
-                    else
-                    {
-                        next = FromEtherType(type);
-                    }
-
-                    break;
-                }
-
-                case LayerKind.PbbITag:
-                {
-                    if (!PbbITag.TryRead(data, out PbbITag itag, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.PbbITag, offset, PbbITag.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += PbbITag.Length;
-                    ushort type = itag.EtherType;
-                    if (type < EtherTypes.MinEtherType)
-                    {
-                        limit = Math.Min(limit, offset + type);
-                        next = LayerKind.Llc;
-                    }
-                    else
-                    {
-                        next = FromEtherType(type);
-                    }
-
-                    // The customer frame is encapsulated (MAC-in-MAC): its tags and payload are one level deeper.
-                    if (!EnterTunnel(result, ref depth, offset, avail))
-                    {
-                        return;
-                    }
-
-                    break;
-                }
-
-                case LayerKind.Mpls:
-                {
-                    if (!MplsLabel.TryRead(data, out MplsLabel label, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Mpls, offset, MplsLabel.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += MplsLabel.Length;
-                    if (!label.BottomOfStack)
-                    {
-                        break;
-                    }
-
-                    if (data.Length == MplsLabel.Length)
-                    {
-                        // Something must follow the stack (RFC 3032 2.1): nothing at all is a cut (or, whole, too short).
-                        problem = DecodeProblem.TruncatedMpls;
-                        goto Fail;
-                    }
-
-                    next = AfterLabelStack(label.Label, data.Slice(MplsLabel.Length));
-                    if (next == LayerKind.Ethernet && !EnterTunnel(result, ref depth, offset, avail))
-                    {
-                        return;
-                    }
-
-                    break;
-                }
-
-                case LayerKind.PwControlWord:
-                case LayerKind.PwAch:
-                {
-                    if (!PseudowireHeader.TryRead(data, out PseudowireHeader pw, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(next, offset, PseudowireHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += PseudowireHeader.Length;
-                    if (next == LayerKind.PwControlWord)
-                    {
-                        next = LayerKind.Ethernet;
-                        if (!EnterTunnel(result, ref depth, offset, avail))
-                        {
-                            return;
-                        }
-                    }
-                    else
-                    {
-                        next = pw.ChannelType switch
-                        {
-                            PseudowireHeader.ChannelIpv4 => LayerKind.Ipv4,
-                            PseudowireHeader.ChannelIpv6 => LayerKind.Ipv6,
-                            PseudowireHeader.ChannelBfd => LayerKind.Bfd,
-                            _ => LayerKind.Payload,
-                        };
-                    }
-
-                    break;
-                }
-
-                case LayerKind.Llc:
-                {
-                    if (!LlcHeader.TryRead(data, out LlcHeader llc, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int length = llc.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Llc, offset, length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += length;
-                    next = llc.IsSnap ? LayerKind.Snap : LayerKind.Payload;
-                    break;
-                }
-
-                case LayerKind.Snap:
-                {
-                    if (!SnapHeader.TryRead(data, out SnapHeader snap, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Snap, offset, SnapHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += SnapHeader.Length;
-                    next = snap.IsEtherType ? FromEtherType(snap.ProtocolId) : LayerKind.Payload;
-                    break;
-                }
-
-                case LayerKind.LinuxSll:
-                {
-                    if (!LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.LinuxSll, offset, LinuxSllHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LinuxSllHeader.Length;
-                    next = FromSllProtocol(sll.HardwareType, sll.Protocol);
-                    break;
-                }
-
-                case LayerKind.LinuxSll2:
-                {
-                    if (!LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.LinuxSll2, offset, LinuxSll2Header.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LinuxSll2Header.Length;
-                    next = FromSllProtocol(sll2.HardwareType, sll2.Protocol);
-                    break;
-                }
-
-                case LayerKind.Loopback:
-                {
-                    if (!LoopbackHeader.TryRead(data, out LoopbackHeader loop, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Loopback, offset, LoopbackHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LoopbackHeader.Length;
-                    next = loop.IsIpv4 ? LayerKind.Ipv4 : loop.IsIpv6 ? LayerKind.Ipv6 : LayerKind.Payload;
-                    break;
-                }
-
                 case LayerKind.Arp:
                 case LayerKind.Rarp:
                 {
@@ -454,104 +238,6 @@ public sealed class PacketDecoder
                     nextHeader = ip6.NextHeader;
                     next = FromIpv6NextHeader(nextHeader);
                     break;
-                }
-
-                case LayerKind.Ipv6HopByHop:
-                case LayerKind.Ipv6Routing:
-                case LayerKind.Ipv6Fragment:
-                case LayerKind.Ipv6DestinationOptions:
-                case LayerKind.Ipv6AuthenticationHeader:
-                {
-                    if (!Ipv6ExtensionHeader.TryRead(data, nextHeader, out Ipv6ExtensionHeader ext, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int length = ext.HeaderLength;
-                    if (!result.TryAdd(next, offset, length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += length;
-                    nextHeader = ext.NextHeader;
-                    if (next == LayerKind.Ipv6Fragment)
-                    {
-                        if (ext.FragmentOffset != 0)
-                        {
-                            next = LayerKind.Payload;
-                            break;
-                        }
-
-                        if (ext.MoreFragments)
-                        {
-                            end = Math.Min(end, limit);
-                            limit = Unknown;
-                        }
-                    }
-
-                    next = FromIpv6NextHeader(nextHeader);
-                    break;
-                }
-
-                case LayerKind.Icmpv4:
-                {
-                    if (!Icmpv4Header.TryRead(data, out _, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
-                    if (MessageCut(limit, end, packet.Length, originalLength))
-                    {
-                        // The message is decoded as a whole, so a capture that stops inside it is a truncation.
-                        result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
-                    }
-
-                    return;
-                }
-
-                case LayerKind.Icmpv6:
-                {
-                    if (!Icmpv6Header.TryRead(data, out Icmpv6Header icmp6, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int fixedLength = NdpMessage.FixedLengthOf(icmp6.Type);
-                    if (data.Length < fixedLength)
-                    {
-                        problem = limit <= end ? DecodeProblem.NdpMessageTooShort : DecodeProblem.TruncatedIcmpv6;
-                        result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth);
-                        result.SetProblem(problem, LayerKind.Icmpv6, offset);
-                        return;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth))
-                    {
-                        return;
-                    }
-
-                    if (fixedLength != 0 && NdpMessage.TryRead(data, out NdpMessage nd, out _))
-                    {
-                        problem = nd.ValidateOptions(out int optionOffset);
-                        if (problem != DecodeProblem.None)
-                        {
-                            if (problem == DecodeProblem.TruncatedNdpOption && limit <= end)
-                            {
-                                problem = DecodeProblem.NdpOptionOverrun;
-                            }
-
-                            result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
-                        }
-                    }
-
-                    if (MessageCut(limit, end, packet.Length, originalLength))
-                    {
-                        result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
-                    }
-
-                    return;
                 }
 
                 case LayerKind.Udp:
@@ -654,17 +340,6 @@ public sealed class PacketDecoder
                     break;
                 }
 
-                case LayerKind.Bfd:
-                {
-                    if (!BfdControlPacket.TryRead(data, out BfdControlPacket bfd, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    result.TryAdd(LayerKind.Bfd, offset, bfd.MessageLength, depth);
-                    return;
-                }
-
                 case LayerKind.Payload:
                     if (!data.IsEmpty)
                     {
@@ -673,23 +348,401 @@ public sealed class PacketDecoder
 
                     return;
 
-                default:
+                case LayerKind.None:
                     return;
+
+                default:
+                {
+                    var state = new WalkState(offset, end, limit, depth, nextHeader);
+                    next = DecodeRare(next, packet, data, result, originalLength, ref state);
+                    if (next == LayerKind.None)
+                    {
+                        return;
+                    }
+
+                    (offset, end, limit, depth, nextHeader) = (state.Offset, state.End, state.Limit, state.Depth, state.NextHeader);
+                    continue;
+                }
             }
 
             continue;
 
         Fail:
-            // Bytes missing because the enclosing layer's own length ends here (and the capture holds all of it)
-            // mean the packet contradicts itself; bytes missing because the capture stopped are a truncation.
-            if (limit <= end && DecodeProblems.IsTruncation(problem))
-            {
-                problem = OverrunProblem(problem);
-            }
-
-            result.SetProblem(problem, next, offset);
+            Fail(result, problem, next, offset, limit, end);
             return;
         }
+    }
+
+    /// <summary>The cold half of <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/>: layers that are rare on
+    /// an OVN uplink, kept out of the hot loop so the JIT inlines the common headers there. Returns the next layer, or
+    /// <see cref="LayerKind.None"/> when decoding stops (a leaf, a problem, or the end).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private LayerKind DecodeRare(LayerKind next, ReadOnlySpan<byte> packet, ReadOnlySpan<byte> data, DecodedPacket result, int originalLength, ref WalkState state)
+    {
+        int offset = state.Offset, end = state.End, limit = state.Limit;
+        int avail = offset + data.Length;
+        byte depth = state.Depth, nextHeader = state.NextHeader;
+        DecodeProblem problem;
+        switch (next)
+        {
+            case LayerKind.VnTag:
+            {
+                if (!VnTag.TryRead(data, out VnTag vntag, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.VnTag, offset, VnTag.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += VnTag.Length;
+                ushort type = vntag.EtherType;
+                if (type < EtherTypes.MinEtherType)
+                {
+                    limit = Math.Min(limit, offset + type);
+                    next = LayerKind.Llc;
+                }
+                else
+                {
+                    next = FromEtherType(type);
+                }
+
+                break;
+            }
+
+            case LayerKind.PbbITag:
+            {
+                if (!PbbITag.TryRead(data, out PbbITag itag, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.PbbITag, offset, PbbITag.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += PbbITag.Length;
+                ushort type = itag.EtherType;
+                if (type < EtherTypes.MinEtherType)
+                {
+                    limit = Math.Min(limit, offset + type);
+                    next = LayerKind.Llc;
+                }
+                else
+                {
+                    next = FromEtherType(type);
+                }
+
+                // The customer frame is encapsulated (MAC-in-MAC): its tags and payload are one level deeper.
+                if (!EnterTunnel(result, ref depth, offset, avail))
+                {
+                    return LayerKind.None;
+                }
+
+                break;
+            }
+
+            case LayerKind.Mpls:
+            {
+                if (!MplsLabel.TryRead(data, out MplsLabel label, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Mpls, offset, MplsLabel.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += MplsLabel.Length;
+                if (!label.BottomOfStack)
+                {
+                    break;
+                }
+
+                if (data.Length == MplsLabel.Length)
+                {
+                    // Something must follow the stack (RFC 3032 2.1): nothing at all is a cut (or, whole, too short).
+                    problem = DecodeProblem.TruncatedMpls;
+                    goto Fail;
+                }
+
+                next = AfterLabelStack(label.Label, data.Slice(MplsLabel.Length));
+                if (next == LayerKind.Ethernet && !EnterTunnel(result, ref depth, offset, avail))
+                {
+                    return LayerKind.None;
+                }
+
+                break;
+            }
+
+            case LayerKind.PwControlWord:
+            case LayerKind.PwAch:
+            {
+                if (!PseudowireHeader.TryRead(data, out PseudowireHeader pw, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(next, offset, PseudowireHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += PseudowireHeader.Length;
+                if (next == LayerKind.PwControlWord)
+                {
+                    next = LayerKind.Ethernet;
+                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    {
+                        return LayerKind.None;
+                    }
+                }
+                else
+                {
+                    next = pw.ChannelType switch
+                    {
+                        PseudowireHeader.ChannelIpv4 => LayerKind.Ipv4,
+                        PseudowireHeader.ChannelIpv6 => LayerKind.Ipv6,
+                        PseudowireHeader.ChannelBfd => LayerKind.Bfd,
+                        _ => LayerKind.Payload,
+                    };
+                }
+
+                break;
+            }
+
+            case LayerKind.Llc:
+            {
+                if (!LlcHeader.TryRead(data, out LlcHeader llc, out problem))
+                {
+                    goto Fail;
+                }
+
+                int length = llc.HeaderLength;
+                if (!result.TryAdd(LayerKind.Llc, offset, length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += length;
+                next = llc.IsSnap ? LayerKind.Snap : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.Snap:
+            {
+                if (!SnapHeader.TryRead(data, out SnapHeader snap, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Snap, offset, SnapHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += SnapHeader.Length;
+                next = snap.IsEtherType ? FromEtherType(snap.ProtocolId) : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.LinuxSll:
+            {
+                if (!LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.LinuxSll, offset, LinuxSllHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LinuxSllHeader.Length;
+                next = FromSllProtocol(sll.HardwareType, sll.Protocol);
+                break;
+            }
+
+            case LayerKind.LinuxSll2:
+            {
+                if (!LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.LinuxSll2, offset, LinuxSll2Header.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LinuxSll2Header.Length;
+                next = FromSllProtocol(sll2.HardwareType, sll2.Protocol);
+                break;
+            }
+
+            case LayerKind.Loopback:
+            {
+                if (!LoopbackHeader.TryRead(data, out LoopbackHeader loop, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Loopback, offset, LoopbackHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LoopbackHeader.Length;
+                next = loop.IsIpv4 ? LayerKind.Ipv4 : loop.IsIpv6 ? LayerKind.Ipv6 : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.Ipv6HopByHop:
+            case LayerKind.Ipv6Routing:
+            case LayerKind.Ipv6Fragment:
+            case LayerKind.Ipv6DestinationOptions:
+            case LayerKind.Ipv6AuthenticationHeader:
+            {
+                if (!Ipv6ExtensionHeader.TryRead(data, nextHeader, out Ipv6ExtensionHeader ext, out problem))
+                {
+                    goto Fail;
+                }
+
+                int length = ext.HeaderLength;
+                if (!result.TryAdd(next, offset, length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += length;
+                nextHeader = ext.NextHeader;
+                if (next == LayerKind.Ipv6Fragment)
+                {
+                    if (ext.FragmentOffset != 0)
+                    {
+                        next = LayerKind.Payload;
+                        break;
+                    }
+
+                    if (ext.MoreFragments)
+                    {
+                        end = Math.Min(end, limit);
+                        limit = Unknown;
+                    }
+                }
+
+                next = FromIpv6NextHeader(nextHeader);
+                break;
+            }
+
+            case LayerKind.Icmpv4:
+            {
+                if (!Icmpv4Header.TryRead(data, out _, out problem))
+                {
+                    goto Fail;
+                }
+
+                result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
+                if (MessageCut(limit, end, packet.Length, originalLength))
+                {
+                    // The message is decoded as a whole, so a capture that stops inside it is a truncation.
+                    result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
+                }
+
+                return LayerKind.None;
+            }
+
+            case LayerKind.Icmpv6:
+            {
+                if (!Icmpv6Header.TryRead(data, out Icmpv6Header icmp6, out problem))
+                {
+                    goto Fail;
+                }
+
+                int fixedLength = NdpMessage.FixedLengthOf(icmp6.Type);
+                if (data.Length < fixedLength)
+                {
+                    problem = limit <= end ? DecodeProblem.NdpMessageTooShort : DecodeProblem.TruncatedIcmpv6;
+                    result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth);
+                    result.SetProblem(problem, LayerKind.Icmpv6, offset);
+                    return LayerKind.None;
+                }
+
+                if (!result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                if (fixedLength != 0 && NdpMessage.TryRead(data, out NdpMessage nd, out _))
+                {
+                    problem = nd.ValidateOptions(out int optionOffset);
+                    if (problem != DecodeProblem.None)
+                    {
+                        if (problem == DecodeProblem.TruncatedNdpOption && limit <= end)
+                        {
+                            problem = DecodeProblem.NdpOptionOverrun;
+                        }
+
+                        result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
+                    }
+                }
+
+                if (MessageCut(limit, end, packet.Length, originalLength))
+                {
+                    result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
+                }
+
+                return LayerKind.None;
+            }
+
+            case LayerKind.Bfd:
+            {
+                if (!BfdControlPacket.TryRead(data, out BfdControlPacket bfd, out problem))
+                {
+                    goto Fail;
+                }
+
+                result.TryAdd(LayerKind.Bfd, offset, bfd.MessageLength, depth);
+                return LayerKind.None;
+            }
+
+            default:
+                return LayerKind.None;
+        }
+
+        state = new WalkState(offset, end, limit, depth, nextHeader);
+        return next;
+
+    Fail:
+        Fail(result, problem, next, offset, limit, end);
+        return LayerKind.None;
+    }
+
+    /// <summary>Records a failed header: missing bytes the enclosing layer's own length cut off (while the capture holds
+    /// all of it) mean the packet contradicts itself; bytes missing because the capture stopped are a truncation.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Fail(DecodedPacket result, DecodeProblem problem, LayerKind layer, int offset, int limit, int end)
+    {
+        if (limit <= end && DecodeProblems.IsTruncation(problem))
+        {
+            problem = OverrunProblem(problem);
+        }
+
+        result.SetProblem(problem, layer, offset);
+    }
+
+    /// <summary>The walk's position, handed to and from <see cref="DecodeRare"/>.</summary>
+    private struct WalkState(int offset, int end, int limit, byte depth, byte nextHeader)
+    {
+        public int Offset = offset;
+        public int End = end;
+        public int Limit = limit;
+        public byte Depth = depth;
+        public byte NextHeader = nextHeader;
     }
 
     /// <summary>
@@ -774,6 +827,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an EtherType introduces; <see cref="LayerKind.Payload"/> for types not decoded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromEtherType(ushort etherType) => etherType switch
     {
         EtherTypes.Ipv4 => LayerKind.Ipv4,
@@ -789,6 +843,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an IPv4 protocol number introduces.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromIpProtocol(byte protocol) => protocol switch
     {
         IpProtocols.Udp => LayerKind.Udp,
@@ -802,6 +857,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an IPv6 next-header value introduces (extension headers included; 59 = nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromIpv6NextHeader(byte nextHeader) => nextHeader switch
     {
         IpProtocols.Udp => LayerKind.Udp,
