@@ -45,7 +45,7 @@ public readonly ref struct ArpPacket
     public static bool TryRead(ReadOnlySpan<byte> data, out ArpPacket view, out DecodeProblem problem)
     {
         // The size fields are checked against the captured bytes before any address is read.
-        if (data.Length < FixedLength || data.Length < FixedLength + (2 * (data[4] + data[5])))
+        if (data.Length < FixedLength || data.Length < FixedLength + (2 * (Wire.U8(ref Wire.Start(data), 4) + Wire.U8(ref Wire.Start(data), 5))))
         {
             view = default;
             problem = DecodeProblem.TruncatedArp;

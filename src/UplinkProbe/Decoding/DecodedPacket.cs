@@ -111,6 +111,16 @@ public sealed class DecodedPacket
         return true;
     }
 
+    /// <summary>The layer array the decoder fills directly (see <see cref="SetLayers"/>).</summary>
+    internal Layer[] LayerBuffer => _layers;
+
+    /// <summary>Sets how many entries of <see cref="LayerBuffer"/> are valid and their <see cref="Chain"/>.</summary>
+    internal void SetLayers(int count, ulong chain)
+    {
+        _count = count;
+        _chain = chain;
+    }
+
     /// <summary>Records why decoding stopped; the first problem wins.</summary>
     public void SetProblem(DecodeProblem problem, LayerKind layer, int offset)
     {

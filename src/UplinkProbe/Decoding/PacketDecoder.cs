@@ -91,11 +91,17 @@ public sealed class PacketDecoder
                 return;
         }
 
+        // The chain is built in locals (count, chain) and stored into the result once, at Done; the cold layers
+        // in DecodeRare work on the result directly, so the locals are stored before and reloaded after.
+        Layer[] layers = result.LayerBuffer;
+        int count = 0;
+        ulong chain = 0;
         int offset = 0;
         int end = packet.Length;
         int limit = Unknown;
         byte depth = 0;
         byte nextHeader = 0; // IPv6 chain: the type of the extension header about to be read
+        DecodeProblem problem;
 
         while (true)
         {
@@ -105,25 +111,27 @@ public sealed class PacketDecoder
                 avail = offset;
             }
 
-            ReadOnlySpan<byte> data = packet.Slice(offset, avail - offset);
-            DecodeProblem problem;
+            // offset ≤ avail ≤ end ≤ packet.Length holds by construction: every header length added to offset was
+            // checked against the window it was read from.
+            ReadOnlySpan<byte> data = Wire.Window(packet, offset, avail);
+            ref byte p = ref Wire.Start(data);
 
             switch (next)
             {
                 case LayerKind.Ethernet:
                 {
-                    if (!EthernetHeader.TryRead(data, out EthernetHeader eth, out problem))
+                    if (!EthernetHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Ethernet, offset, EthernetHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ethernet, offset, EthernetHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += EthernetHeader.Length;
-                    ushort type = eth.TypeOrLength;
+                    ushort type = Wire.U16(ref p, 12);
                     if (type < EtherTypes.MinEtherType)
                     {
                         limit = Math.Min(limit, offset + type);
@@ -134,24 +142,24 @@ public sealed class PacketDecoder
                         next = FromEtherType(type);
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Dot1Q:
                 case LayerKind.Dot1AD:
                 {
-                    if (!VlanTag.TryRead(data, out VlanTag tag, out problem))
+                    if (!VlanTag.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(next, offset, VlanTag.Length, depth))
+                    if (!Push(layers, ref count, ref chain, next, offset, VlanTag.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += VlanTag.Length;
-                    ushort type = tag.EtherType;
+                    ushort type = Wire.U16(ref p, 2);
                     if (type < EtherTypes.MinEtherType)
                     {
                         limit = Math.Min(limit, offset + type);
@@ -162,92 +170,98 @@ public sealed class PacketDecoder
                         next = FromEtherType(type);
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Arp:
                 case LayerKind.Rarp:
                 {
-                    if (!ArpPacket.TryRead(data, out ArpPacket arp, out problem))
+                    if (!ArpPacket.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    result.TryAdd(next, offset, arp.MessageLength, depth);
-                    return;
+                    int length = ArpPacket.FixedLength + (2 * (Wire.U8(ref p, 4) + Wire.U8(ref p, 5)));
+                    if (!Push(layers, ref count, ref chain, next, offset, length, depth))
+                    {
+                        goto TooMany;
+                    }
+
+                    goto Done;
                 }
 
                 case LayerKind.Ipv4:
                 {
-                    if (!Ipv4Header.TryRead(data, out Ipv4Header ip, out problem))
+                    if (!Ipv4Header.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int headerLength = ip.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Ipv4, offset, headerLength, depth))
+                    int headerLength = (Wire.U8(ref p, 0) & 0x0F) * 4;
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ipv4, offset, headerLength, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
-                    int total = ip.TotalLength;
+                    int total = Wire.U16(ref p, 2);
                     if (total != 0)
                     {
                         limit = Math.Min(limit, offset + total);
                     }
 
                     offset += headerLength;
-                    if (ip.FragmentOffset != 0)
+                    int fragment = Wire.U16(ref p, 6);
+                    if ((fragment & 0x1FFF) != 0)
                     {
                         next = LayerKind.Payload;
                     }
                     else
                     {
-                        if (ip.MoreFragments)
+                        if ((fragment & 0x2000) != 0)
                         {
                             // First fragment: the bytes stop here, but upper-layer lengths describe the whole datagram.
                             end = Math.Min(end, limit);
                             limit = Unknown;
                         }
 
-                        next = FromIpProtocol(ip.Protocol);
+                        next = FromIpProtocol(Wire.U8(ref p, 9));
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Ipv6:
                 {
-                    if (!Ipv6Header.TryRead(data, out Ipv6Header ip6, out problem))
+                    if (!Ipv6Header.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Ipv6, offset, Ipv6Header.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ipv6, offset, Ipv6Header.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
-                    int payloadLength = ip6.PayloadLength;
+                    int payloadLength = Wire.U16(ref p, 4);
                     if (payloadLength != 0)
                     {
                         limit = Math.Min(limit, offset + Ipv6Header.Length + payloadLength);
                     }
 
                     offset += Ipv6Header.Length;
-                    nextHeader = ip6.NextHeader;
+                    nextHeader = Wire.U8(ref p, 6);
                     next = FromIpv6NextHeader(nextHeader);
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Udp:
                 {
-                    if (!UdpHeader.TryRead(data, out UdpHeader udp, out problem))
+                    if (!UdpHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = udp.DatagramLength;
+                    int length = Wire.U16(ref p, 4);
                     if (length != 0)
                     {
                         if (limit != Unknown && offset + length > limit)
@@ -259,13 +273,13 @@ public sealed class PacketDecoder
                         limit = Math.Min(limit, offset + length);
                     }
 
-                    if (!result.TryAdd(LayerKind.Udp, offset, UdpHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Udp, offset, UdpHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += UdpHeader.Length;
-                    ushort sport = udp.SourcePort, dport = udp.DestinationPort;
+                    ushort sport = Wire.U16(ref p, 0), dport = Wire.U16(ref p, 2);
                     LayerKind kind = _udpPorts[Math.Min(sport, dport)];
                     next = kind != LayerKind.None ? kind : _udpPorts[Math.Max(sport, dport)];
                     if (next == LayerKind.None)
@@ -273,49 +287,50 @@ public sealed class PacketDecoder
                         next = LayerKind.Payload;
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Tcp:
                 {
-                    if (!TcpHeader.TryRead(data, out TcpHeader tcp, out problem))
+                    if (!TcpHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = tcp.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Tcp, offset, length, depth))
+                    int length = (Wire.U8(ref p, 12) >> 4) * 4;
+                    if (!Push(layers, ref count, ref chain, LayerKind.Tcp, offset, length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += length;
                     next = LayerKind.Payload;
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Geneve:
                 {
-                    if (!GeneveHeader.TryRead(data, out GeneveHeader geneve, out problem))
+                    if (!GeneveHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = geneve.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Geneve, offset, length, depth))
+                    int length = GeneveHeader.FixedLength + ((Wire.U8(ref p, 0) & 0x3F) * 4);
+                    if (!Push(layers, ref count, ref chain, LayerKind.Geneve, offset, length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += length;
-                    ushort protocol = geneve.ProtocolType;
+                    ushort protocol = Wire.U16(ref p, 2);
                     next = protocol == EtherTypes.TransparentEthernetBridging ? LayerKind.Ethernet : FromEtherType(protocol);
-                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    if (depth >= _maxTunnelDepth)
                     {
-                        return;
+                        goto TooDeep;
                     }
 
-                    break;
+                    depth++;
+                    continue;
                 }
 
                 case LayerKind.Vxlan:
@@ -325,34 +340,55 @@ public sealed class PacketDecoder
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Vxlan, offset, VxlanHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Vxlan, offset, VxlanHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += VxlanHeader.Length;
                     next = LayerKind.Ethernet;
-                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    if (depth >= _maxTunnelDepth)
                     {
-                        return;
+                        goto TooDeep;
                     }
 
-                    break;
+                    depth++;
+                    continue;
                 }
 
                 case LayerKind.Payload:
-                    if (!data.IsEmpty)
+                    if (!data.IsEmpty && !Push(layers, ref count, ref chain, LayerKind.Payload, offset, data.Length, depth))
                     {
-                        result.TryAdd(LayerKind.Payload, offset, data.Length, depth);
+                        goto TooMany;
                     }
 
-                    return;
+                    goto Done;
 
                 case LayerKind.None:
-                    return;
+                    goto Done;
 
+                // The rare kinds are listed so that the switch stays one dense jump table.
+                case LayerKind.Llc:
+                case LayerKind.Snap:
+                case LayerKind.LinuxSll:
+                case LayerKind.LinuxSll2:
+                case LayerKind.Loopback:
+                case LayerKind.VnTag:
+                case LayerKind.PbbITag:
+                case LayerKind.Mpls:
+                case LayerKind.PwControlWord:
+                case LayerKind.PwAch:
+                case LayerKind.Ipv6HopByHop:
+                case LayerKind.Ipv6Routing:
+                case LayerKind.Ipv6Fragment:
+                case LayerKind.Ipv6DestinationOptions:
+                case LayerKind.Ipv6AuthenticationHeader:
+                case LayerKind.Icmpv4:
+                case LayerKind.Icmpv6:
+                case LayerKind.Bfd:
                 default:
                 {
+                    result.SetLayers(count, chain);
                     var state = new WalkState(offset, end, limit, depth, nextHeader);
                     next = DecodeRare(next, packet, data, result, originalLength, ref state);
                     if (next == LayerKind.None)
@@ -360,17 +396,49 @@ public sealed class PacketDecoder
                         return;
                     }
 
+                    count = result.LayerCount;
+                    chain = result.Chain;
                     (offset, end, limit, depth, nextHeader) = (state.Offset, state.End, state.Limit, state.Depth, state.NextHeader);
                     continue;
                 }
             }
-
-            continue;
-
-        Fail:
-            Fail(result, problem, next, offset, limit, end);
-            return;
         }
+
+    Done:
+        result.SetLayers(count, chain);
+        return;
+
+    Fail:
+        result.SetLayers(count, chain);
+        Fail(result, problem, next, offset, limit, end);
+        return;
+
+    TooMany:
+        result.SetLayers(count, chain);
+        result.SetProblem(DecodeProblem.TooManyLayers, next, offset);
+        return;
+
+    TooDeep:
+        // Past the tunnel-depth limit the inner bytes become payload and the packet is marked.
+        result.SetLayers(count, chain);
+        EnterTunnel(result, ref depth, offset, Math.Max(offset, Math.Min(end, limit)));
+        return;
+    }
+
+    /// <summary>Appends a layer to the chain being built; false when <see cref="DecodedPacket.MaxLayers"/> is reached.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Push(Layer[] layers, ref int count, ref ulong chain, LayerKind kind, int offset, int length, byte depth)
+    {
+        int n = count;
+        if ((uint)n >= (uint)layers.Length)
+        {
+            return false;
+        }
+
+        layers[n] = new Layer(kind, offset, length, depth);
+        count = n + 1;
+        chain = (chain << 6) | ((ulong)kind & 63);
+        return true;
     }
 
     /// <summary>The cold half of <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/>: layers that are rare on
