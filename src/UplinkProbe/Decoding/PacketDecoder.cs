@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Decoding;
 
@@ -24,7 +25,7 @@ public sealed class PacketDecoder
     private readonly PacketDecoderOptions _options;
     private readonly int _maxTunnelDepth;
 
-    /// <summary>UDP port → tunnel/liveness layer kind (None = not ours).</summary>
+    /// <summary>UDP port → tunnel/liveness layer kind (None = not ours); exactly 65536 entries, indexed unchecked.</summary>
     private readonly LayerKind[] _udpPorts = new LayerKind[65536];
 
     public PacketDecoder(PacketDecoderOptions? options = null)
@@ -279,13 +280,16 @@ public sealed class PacketDecoder
                     }
 
                     offset += UdpHeader.Length;
+                    // The lower port decides first (the well-known side); the table has an entry for every port.
                     ushort sport = Wire.U16(ref p, 0), dport = Wire.U16(ref p, 2);
-                    LayerKind kind = _udpPorts[Math.Min(sport, dport)];
-                    next = kind != LayerKind.None ? kind : _udpPorts[Math.Max(sport, dport)];
-                    if (next == LayerKind.None)
+                    ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
+                    LayerKind kind = Unsafe.Add(ref ports, Math.Min(sport, dport));
+                    if (kind == LayerKind.None)
                     {
-                        next = LayerKind.Payload;
+                        kind = Unsafe.Add(ref ports, Math.Max(sport, dport));
                     }
+
+                    next = kind == LayerKind.None ? LayerKind.Payload : kind;
 
                     continue;
                 }
