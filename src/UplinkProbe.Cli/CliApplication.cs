@@ -16,6 +16,8 @@ public static class CliApplication
             "Exit codes: 0 ok, 1 the work could not be done (e.g. a file could not be read), 2 usage error.");
         root.Subcommands.Add(DecodeCommand.Build(output));
         root.Subcommands.Add(StatsCommand.Build(output));
+        root.Subcommands.Add(AnalyzeCommand.Build(output));
+        root.Subcommands.Add(InventoryCommand.Build(output));
         return root;
     }
 

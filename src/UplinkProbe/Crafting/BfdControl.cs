@@ -1,27 +1,6 @@
+using UplinkProbe.Decoding;
+
 namespace UplinkProbe.Crafting;
-
-/// <summary>BFD session state (RFC 5880 4.1, "Sta").</summary>
-public enum BfdState : byte
-{
-    AdminDown = 0,
-    Down = 1,
-    Init = 2,
-    Up = 3,
-}
-
-/// <summary>BFD diagnostic code (RFC 5880 4.1, "Diag").</summary>
-public enum BfdDiagnostic : byte
-{
-    None = 0,
-    ControlDetectionTimeExpired = 1,
-    EchoFunctionFailed = 2,
-    NeighborSignaledSessionDown = 3,
-    ForwardingPlaneReset = 4,
-    PathDown = 5,
-    ConcatenatedPathDown = 6,
-    AdministrativelyDown = 7,
-    ReverseConcatenatedPathDown = 8,
-}
 
 /// <summary>The P/F/C/A/D/M bits of a BFD control packet, in their wire positions (RFC 5880 4.1).</summary>
 [Flags]
@@ -41,7 +20,7 @@ public enum BfdFlags : byte
 /// </summary>
 public readonly record struct BfdControl
 {
-    public const int Length = 24;
+    public const int Length = BfdControlPacket.MinLength;
 
     public byte Version { get; init; } = 1;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Crafting;
 
@@ -206,7 +207,7 @@ public ref partial struct FrameBuilder
 
     public void BeginIcmpv6Echo(bool reply, ushort identifier, ushort sequenceNumber)
     {
-        BeginIcmpv6(reply ? Icmpv6Types.EchoReply : Icmpv6Types.EchoRequest, 0);
+        BeginIcmpv6(reply ? Icmpv6Header.EchoReply : Icmpv6Header.EchoRequest, 0);
         WriteUInt16(identifier);
         WriteUInt16(sequenceNumber);
     }
@@ -214,14 +215,14 @@ public ref partial struct FrameBuilder
     /// <summary>Router Solicitation (RFC 4861 4.1); options follow.</summary>
     public void BeginRouterSolicitation()
     {
-        BeginIcmpv6(Icmpv6Types.RouterSolicitation, 0);
+        BeginIcmpv6(Icmpv6Header.RouterSolicitation, 0);
         WriteZeros(4);
     }
 
     /// <summary>Router Advertisement (RFC 4861 4.2); times in seconds (lifetime) and milliseconds (timers). Options follow.</summary>
     public void BeginRouterAdvertisement(byte currentHopLimit, RouterAdvertisementFlags flags, ushort routerLifetime, uint reachableTime, uint retransmitTimer)
     {
-        BeginIcmpv6(Icmpv6Types.RouterAdvertisement, 0);
+        BeginIcmpv6(Icmpv6Header.RouterAdvertisement, 0);
         WriteByte(currentHopLimit);
         WriteByte((byte)flags);
         WriteUInt16(routerLifetime);
@@ -232,7 +233,7 @@ public ref partial struct FrameBuilder
     /// <summary>Neighbor Solicitation (RFC 4861 4.3); options follow.</summary>
     public void BeginNeighborSolicitation(scoped ReadOnlySpan<byte> target)
     {
-        BeginIcmpv6(Icmpv6Types.NeighborSolicitation, 0);
+        BeginIcmpv6(Icmpv6Header.NeighborSolicitation, 0);
         WriteZeros(4);
         Write(Ipv6(target));
     }
@@ -240,7 +241,7 @@ public ref partial struct FrameBuilder
     /// <summary>Neighbor Advertisement (RFC 4861 4.4) with R/S/O flags; options follow.</summary>
     public void BeginNeighborAdvertisement(NeighborAdvertisementFlags flags, scoped ReadOnlySpan<byte> target)
     {
-        BeginIcmpv6(Icmpv6Types.NeighborAdvertisement, 0);
+        BeginIcmpv6(Icmpv6Header.NeighborAdvertisement, 0);
         WriteByte((byte)flags);
         WriteZeros(3);
         Write(Ipv6(target));
@@ -249,7 +250,7 @@ public ref partial struct FrameBuilder
     /// <summary>Redirect (RFC 4861 4.5): the better first hop (target) and the destination; options follow.</summary>
     public void BeginRedirect(scoped ReadOnlySpan<byte> target, scoped ReadOnlySpan<byte> destination)
     {
-        BeginIcmpv6(Icmpv6Types.Redirect, 0);
+        BeginIcmpv6(Icmpv6Header.Redirect, 0);
         WriteZeros(4);
         Write(Ipv6(target));
         Write(Ipv6(destination));

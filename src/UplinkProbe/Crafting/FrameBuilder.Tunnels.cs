@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Crafting;
 
@@ -66,7 +67,7 @@ public ref partial struct FrameBuilder
     {
         Span<byte> data = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(data, Crafting.OvnGeneveOption.Encode(ingressPortKey, egressPortKey));
-        GeneveOption(Crafting.OvnGeneveOption.OptionClass, Crafting.OvnGeneveOption.OptionType, data);
+        GeneveOption(OvnGeneveMetadata.OptionClass, OvnGeneveMetadata.OptionType, data);
     }
 
     /// <summary>VXLAN header (RFC 7348 5): flags (0x08 = I, VNI valid), 24 reserved bits, VNI, 8 reserved bits.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Crafting;
 
@@ -32,7 +33,7 @@ namespace UplinkProbe.Crafting;
 /// Span&lt;byte&gt; buf = stackalloc byte[1518];
 /// var b = new FrameBuilder(buf);
 /// b.Ethernet(dstMac, srcMac, EtherTypes.Ipv4);
-/// b.BeginIpv4(srcIp, dstIp, IpProtocolNumbers.Udp, ttl: 64);
+/// b.BeginIpv4(srcIp, dstIp, IpProtocols.Udp, ttl: 64);
 /// b.BeginUdp(40000, 53);
 /// b.Write(payload);
 /// int length = b.Finish(FrameBuilder.EthernetMinimumFrameLength);
@@ -140,7 +141,7 @@ public ref partial struct FrameBuilder
                 PatchUInt16(h.Offset + 6, 0);
                 if (h.Checksum)
                 {
-                    ushort c = TransportChecksum(h, total, IpProtocolNumbers.Udp);
+                    ushort c = TransportChecksum(h, total, IpProtocols.Udp);
                     // RFC 768: a computed zero is sent as all ones; zero means "no checksum".
                     PatchUInt16(h.Offset + 6, c == 0 ? (ushort)0xffff : c);
                 }
@@ -148,7 +149,7 @@ public ref partial struct FrameBuilder
                 break;
             case HeaderKind.Tcp:
                 PatchUInt16(h.Offset + 16, 0);
-                PatchUInt16(h.Offset + 16, TransportChecksum(h, total, IpProtocolNumbers.Tcp));
+                PatchUInt16(h.Offset + 16, TransportChecksum(h, total, IpProtocols.Tcp));
                 break;
             case HeaderKind.Icmpv4:
                 PatchUInt16(h.Offset + 2, 0);
@@ -156,7 +157,7 @@ public ref partial struct FrameBuilder
                 break;
             case HeaderKind.Icmpv6:
                 PatchUInt16(h.Offset + 2, 0);
-                PatchUInt16(h.Offset + 2, TransportChecksum(h, total, IpProtocolNumbers.Icmpv6));
+                PatchUInt16(h.Offset + 2, TransportChecksum(h, total, IpProtocols.Icmpv6));
                 break;
         }
     }
@@ -200,7 +201,7 @@ public ref partial struct FrameBuilder
     /// <summary>
     /// The rest of an 802.1Q/802.1ad tag after its TPID: TCI (PCP, DEI, VID) and the next EtherType. The TPID
     /// is the preceding EtherType field, so stacked tags are
-    /// <c>Ethernet(…, ServiceVlan); VlanTag(outer, Vlan); VlanTag(inner, Ipv4)</c>.
+    /// <c>Ethernet(…, EtherTypes.QinQ); VlanTag(outer, Vlan); VlanTag(inner, Ipv4)</c>.
     /// </summary>
     public void VlanTag(ushort vlanId, ushort etherType, byte priority = 0, bool dropEligible = false)
     {

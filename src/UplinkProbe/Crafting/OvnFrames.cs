@@ -1,3 +1,5 @@
+using UplinkProbe.Decoding;
+
 namespace UplinkProbe.Crafting;
 
 /// <summary>
@@ -69,11 +71,11 @@ public static class OvnFrames
     {
         var b = new FrameBuilder(destination);
         b.Ethernet(outerDestinationMac, outerSourceMac, EtherTypes.Ipv4);
-        b.BeginIpv4(outerSourceIp, outerDestinationIp, IpProtocolNumbers.Udp, ttl: 64, flags: Ipv4Flags.DontFragment);
+        b.BeginIpv4(outerSourceIp, outerDestinationIp, IpProtocols.Udp, ttl: 64, flags: Ipv4Flags.DontFragment);
         b.BeginUdp(outerSourcePort, UdpPorts.Geneve, outerUdpChecksum);
         b.Geneve(0, EtherTypes.TransparentEthernetBridging);
         b.Ethernet(innerDestinationMac, innerSourceMac, EtherTypes.Ipv4);
-        b.BeginIpv4(innerSourceIp, innerDestinationIp, IpProtocolNumbers.Udp, ttl: 255, typeOfService: 0x18);
+        b.BeginIpv4(innerSourceIp, innerDestinationIp, IpProtocols.Udp, ttl: 255, typeOfService: 0x18);
         b.BeginUdp(innerSourcePort, UdpPorts.BfdControl, checksum: false);
         b.Bfd(bfd);
         return b.Finish(FrameBuilder.EthernetMinimumFrameLength);

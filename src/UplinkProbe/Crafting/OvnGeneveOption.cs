@@ -1,3 +1,5 @@
+using UplinkProbe.Decoding;
+
 namespace UplinkProbe.Crafting;
 
 /// <summary>
@@ -11,13 +13,11 @@ namespace UplinkProbe.Crafting;
 /// logical ingress port key, the 16-bit logical egress port key (also ovn-architecture(7),
 /// "Tunnel Encapsulations").
 /// </para>
+/// <para>Class, type and length are <see cref="OvnGeneveMetadata"/>'s constants; decode a value with
+/// <c>new OvnGeneveMetadata(value)</c>.</para>
 /// </summary>
 public static class OvnGeneveOption
 {
-    public const ushort OptionClass = 0x0102;
-    public const byte OptionType = 0x80;
-    public const int DataLength = 4;
-
     /// <summary>Largest logical ingress port key: the field has 15 bits.</summary>
     public const ushort MaxIngressPortKey = 0x7fff;
 
@@ -31,8 +31,4 @@ public static class OvnGeneveOption
 
         return ((uint)ingressPortKey << 16) | egressPortKey;
     }
-
-    public static ushort IngressPortKey(uint value) => (ushort)((value >> 16) & MaxIngressPortKey);
-
-    public static ushort EgressPortKey(uint value) => (ushort)value;
 }

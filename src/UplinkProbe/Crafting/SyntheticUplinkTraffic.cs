@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Crafting;
 
@@ -118,7 +119,7 @@ public sealed class SyntheticUplinkTraffic
         int total = FrameSize();
         // Outer overhead: Ethernet 14 + IPv4 20 + UDP 8 + Geneve 8 + OVN option 8 = 58.
         b.Ethernet(dstMac, srcMac, EtherTypes.Ipv4);
-        b.BeginIpv4(srcIp, dstIp, IpProtocolNumbers.Udp, ttl: 64, identification: _ipId++, flags: Ipv4Flags.DontFragment);
+        b.BeginIpv4(srcIp, dstIp, IpProtocols.Udp, ttl: 64, identification: _ipId++, flags: Ipv4Flags.DontFragment);
         b.BeginUdp((ushort)(49152 + (flow * 2654435761u >> 18) % 16384), UdpPorts.Geneve);
         uint vni = 1 + (uint)(flow % 5);
         b.Geneve(vni);
@@ -160,7 +161,7 @@ public sealed class SyntheticUplinkTraffic
         // Ports without a Wireshark dissector that would parse the random payload as an application
         // protocol (and report it malformed): HTTPS (TLS copes with random bytes), kubelet, etcd.
         ushort serverPort = (flow % 4) switch { 0 or 1 => (ushort)443, 2 => (ushort)10250, _ => (ushort)2379 };
-        b.BeginIpv4(fromClient ? client : server, fromClient ? server : client, tcp ? IpProtocolNumbers.Tcp : IpProtocolNumbers.Udp,
+        b.BeginIpv4(fromClient ? client : server, fromClient ? server : client, tcp ? IpProtocols.Tcp : IpProtocols.Udp,
             ttl: fromClient ? (byte)63 : (byte)61, identification: _ipId++, flags: Ipv4Flags.DontFragment);
         int headers = b.Length + (tcp ? 20 : 8);
         int payload = Math.Max(0, frameSize - headers);
@@ -229,27 +230,27 @@ public sealed class SyntheticUplinkTraffic
             case 0: // NS for the router, to its solicited-node multicast address
                 SolicitedNode(dst, dstMac, router);
                 b.Ethernet(dstMac, mac, EtherTypes.Ipv6);
-                b.BeginIpv6(host, dst, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(host, dst, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborSolicitation(router);
                 b.NdpSourceLinkLayerAddress(mac);
                 break;
             case 1: // solicited NA from the router
                 b.Ethernet(mac, routerMac, EtherTypes.Ipv6);
-                b.BeginIpv6(router, host, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(router, host, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborAdvertisement(NeighborAdvertisementFlags.Router | NeighborAdvertisementFlags.Solicited | NeighborAdvertisementFlags.Override, router);
                 b.NdpTargetLinkLayerAddress(routerMac);
                 break;
             case 2: // RS
                 AllRouters(dst, dstMac);
                 b.Ethernet(dstMac, mac, EtherTypes.Ipv6);
-                b.BeginIpv6(host, dst, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(host, dst, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginRouterSolicitation();
                 b.NdpSourceLinkLayerAddress(mac);
                 break;
             default: // RA with SLLA, MTU and a prefix
                 AllNodes(dst, dstMac);
                 b.Ethernet(dstMac, routerMac, EtherTypes.Ipv6);
-                b.BeginIpv6(router, dst, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(router, dst, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginRouterAdvertisement(64, RouterAdvertisementFlags.None, 1800, 0, 0);
                 b.NdpSourceLinkLayerAddress(routerMac);
                 b.NdpMtu(1442);
@@ -285,7 +286,7 @@ public sealed class SyntheticUplinkTraffic
                 Span<byte> src = stackalloc byte[4];
                 Ipv4(src, 203, 0, 113, h);
                 b.Ethernet([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb], mac, EtherTypes.Ipv4);
-                b.BeginIpv4(src, [224, 0, 0, 251], IpProtocolNumbers.Udp, ttl: 255, identification: _ipId++);
+                b.BeginIpv4(src, [224, 0, 0, 251], IpProtocols.Udp, ttl: 255, identification: _ipId++);
                 b.BeginUdp(5353, 5353);
                 b.Write([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
                 b.Write("\u0009_services\u0007_dns-sd\u0004_udp\u0005local\0"u8);
@@ -297,7 +298,7 @@ public sealed class SyntheticUplinkTraffic
             default: // DHCPDISCOVER (RFC 2131) from 0.0.0.0 to the broadcast address
             {
                 b.Ethernet(OvnFrames.BroadcastMac, mac, EtherTypes.Ipv4);
-                b.BeginIpv4([0, 0, 0, 0], [255, 255, 255, 255], IpProtocolNumbers.Udp, ttl: 64, identification: _ipId++);
+                b.BeginIpv4([0, 0, 0, 0], [255, 255, 255, 255], IpProtocols.Udp, ttl: 64, identification: _ipId++);
                 b.BeginUdp(68, 67);
                 Span<byte> bootp = b.Append(236);
                 bootp[0] = 1; // BOOTREQUEST

@@ -7,6 +7,8 @@ public readonly ref struct Icmpv6Header
 {
     public const int Length = 4;
 
+    public const byte EchoRequest = 128;
+    public const byte EchoReply = 129;
     public const byte RouterSolicitation = 133;
     public const byte RouterAdvertisement = 134;
     public const byte NeighborSolicitation = 135;

@@ -15,7 +15,9 @@ public static class EtherTypes
     public const ushort Ipv6 = 0x86DD;
     public const ushort Mpls = 0x8847;
     public const ushort MplsMulticast = 0x8848;
+    /// <summary>IEEE 802.1ad service tag (S-tag) TPID.</summary>
     public const ushort QinQ = 0x88A8;
+    public const ushort Lldp = 0x88CC;
     /// <summary>IEEE 802.1ah Provider Backbone Bridging I-tag (MAC-in-MAC).</summary>
     public const ushort PbbITag = 0x88E7;
     /// <summary>Cisco VN-Tag.</summary>
@@ -42,4 +44,18 @@ public static class IpProtocols
     public const byte DestinationOptions = 60;
     /// <summary>MPLS-in-IP (RFC 4023).</summary>
     public const byte MplsInIp = 137;
+}
+
+/// <summary>Well-known UDP ports of the encapsulations and protocols UplinkProbe decodes and builds.</summary>
+public static class UdpPorts
+{
+    /// <summary>BFD single hop (RFC 5881).</summary>
+    public const ushort BfdControl = 3784;
+    /// <summary>BFD multihop (RFC 5883).</summary>
+    public const ushort BfdMultihop = 4784;
+    /// <summary>VXLAN, IANA-assigned (RFC 7348).</summary>
+    public const ushort Vxlan = 4789;
+    /// <summary>The Linux kernel's historic VXLAN default.</summary>
+    public const ushort VxlanLinux = 8472;
+    public const ushort Geneve = 6081;
 }

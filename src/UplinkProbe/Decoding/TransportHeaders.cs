@@ -71,7 +71,7 @@ public enum TcpFlags : ushort
     Urg = 0x020,
     Ece = 0x040,
     Cwr = 0x080,
-    /// <summary>The former ECN-nonce bit (RFC 3540, historic).</summary>
+    /// <summary>Bit 8 of the flags word: AE (Accurate ECN, RFC 9768), formerly the ECN-nonce NS bit (RFC 3540, historic).</summary>
     Ns = 0x100,
 }
 

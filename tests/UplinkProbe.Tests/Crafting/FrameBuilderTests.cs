@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using UplinkProbe.Crafting;
+using UplinkProbe.Decoding;
 using Xunit;
 
 namespace UplinkProbe.Tests.Crafting;
@@ -35,7 +36,7 @@ public sealed class FrameBuilderTests
     {
         byte[] f = Frames.Build((ref FrameBuilder b) =>
         {
-            b.Ethernet(MacB, MacA, EtherTypes.ServiceVlan);
+            b.Ethernet(MacB, MacA, EtherTypes.QinQ);
             b.VlanTag(0x123, EtherTypes.Vlan, priority: 7, dropEligible: true);
             b.VlanTag(0, EtherTypes.Arp);
         });
@@ -84,7 +85,7 @@ public sealed class FrameBuilderTests
         byte[] f = Frames.Build((ref FrameBuilder b) =>
         {
             b.Ethernet(MacB, MacA, EtherTypes.Ipv4);
-            b.BeginIpv4(IpA, IpB, IpProtocolNumbers.Udp);
+            b.BeginIpv4(IpA, IpB, IpProtocols.Udp);
             b.BeginUdp(1, 2, checksum: false);
             b.Write([0xff]);
         });
@@ -97,15 +98,15 @@ public sealed class FrameBuilderTests
         byte[] f = Frames.Build((ref FrameBuilder b) =>
         {
             b.Ethernet(MacB, MacA, EtherTypes.Ipv6);
-            b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocolNumbers.Ipv6DestinationOptions);
-            b.Ipv6DestinationOptions(IpProtocolNumbers.Udp, []);
+            b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocols.DestinationOptions);
+            b.Ipv6DestinationOptions(IpProtocols.Udp, []);
             b.BeginUdp(1000, 2000);
             b.Write("hello"u8);
         });
         ReadOnlySpan<byte> udp = f.AsSpan(14 + 40 + 8);
         Assert.Equal(13, BinaryPrimitives.ReadUInt16BigEndian(udp[4..]));
         // The pseudo-header names UDP (17), not the destination-options header, and the UDP length.
-        ulong sum = InternetChecksum.PseudoHeaderIpv6(f.AsSpan(22, 16), f.AsSpan(38, 16), IpProtocolNumbers.Udp, udp.Length);
+        ulong sum = InternetChecksum.PseudoHeaderIpv6(f.AsSpan(22, 16), f.AsSpan(38, 16), IpProtocols.Udp, udp.Length);
         Assert.Equal(0, InternetChecksum.Finish(InternetChecksum.Add(sum, udp)));
         Assert.Equal(8 + 13, BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(18))); // IPv6 payload length
     }
@@ -129,7 +130,7 @@ public sealed class FrameBuilderTests
         var buf = new byte[64];
         buf.AsSpan().Fill(0x77);
         var b = new FrameBuilder(buf);
-        b.Ipv6HopByHop(IpProtocolNumbers.Ipv6DestinationOptions, options);
+        b.Ipv6HopByHop(IpProtocols.DestinationOptions, options);
         Assert.Equal(expectedHex, Convert.ToHexString(b.Written).ToLowerInvariant());
     }
 
@@ -155,8 +156,10 @@ public sealed class FrameBuilderTests
     {
         uint v = OvnGeneveOption.Encode(0x1234, 0xfedc);
         Assert.Equal(0x1234fedcu, v);
-        Assert.Equal(0x1234, OvnGeneveOption.IngressPortKey(v));
-        Assert.Equal(0xfedc, OvnGeneveOption.EgressPortKey(v));
+        var decoded = new OvnGeneveMetadata(v);
+        Assert.Equal(0x1234, decoded.IngressPortKey);
+        Assert.Equal(0xfedc, decoded.EgressPortKey);
+        Assert.False(decoded.ReservedBit);
         Assert.Throws<ArgumentOutOfRangeException>(() => OvnGeneveOption.Encode(0x8000, 1));
     }
 
@@ -233,7 +236,7 @@ public sealed class FrameBuilderTests
         {
             var b = new FrameBuilder(buf);
             b.Ethernet(MacB, MacA, EtherTypes.Ipv4);
-            b.BeginIpv4(IpA, IpB, IpProtocolNumbers.Tcp, options: [1]);
+            b.BeginIpv4(IpA, IpB, IpProtocols.Tcp, options: [1]);
             b.BeginTcp(1, 2, 3, 4, TcpFlags.Syn, options: [2, 4, 5, 0xb4, 1]);
             int n = b.Finish(FrameBuilder.EthernetMinimumFrameLength);
             return buf[..n];
@@ -254,12 +257,12 @@ public sealed class FrameBuilderTests
         {
             var b = new FrameBuilder(buf);
             b.Ethernet(mac, mac, EtherTypes.Ipv4);
-            b.BeginIpv4(ip, ip, IpProtocolNumbers.Udp);
+            b.BeginIpv4(ip, ip, IpProtocols.Udp);
             b.BeginUdp(1, UdpPorts.Geneve);
             b.Geneve(5);
             b.OvnGeneveOption(1, 2);
             b.Ethernet(mac, mac, EtherTypes.Ipv4);
-            b.BeginIpv4(ip, ip, IpProtocolNumbers.Tcp);
+            b.BeginIpv4(ip, ip, IpProtocols.Tcp);
             b.BeginTcp(1, 2, 3, 4, TcpFlags.Ack);
             b.WriteZeros(100);
             b.Finish();

@@ -1,4 +1,5 @@
 using UplinkProbe.Crafting;
+using UplinkProbe.Decoding;
 using UplinkProbe.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
@@ -120,7 +121,7 @@ public sealed class OvnFramesTsharkTests
             frames.Add(Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(ChassisBMac, ChassisAMac, EtherTypes.Ipv4);
-                b.BeginIpv4(ChassisA, ChassisB, IpProtocolNumbers.Udp, flags: Ipv4Flags.DontFragment, identification: 0x4242);
+                b.BeginIpv4(ChassisA, ChassisB, IpProtocols.Udp, flags: Ipv4Flags.DontFragment, identification: 0x4242);
                 b.BeginUdp((ushort)(49152 + c.Egress % 1000), UdpPorts.Geneve);
                 b.Geneve(c.Vni);
                 b.OvnGeneveOption(c.Ingress, c.Egress);
@@ -132,20 +133,20 @@ public sealed class OvnFramesTsharkTests
                         break;
                     case "tcp":
                         b.Ethernet(vmB, vmA, EtherTypes.Ipv4);
-                        b.BeginIpv4(ipA, ipB, IpProtocolNumbers.Tcp, ttl: 63, identification: 99, flags: Ipv4Flags.DontFragment);
+                        b.BeginIpv4(ipA, ipB, IpProtocols.Tcp, ttl: 63, identification: 99, flags: Ipv4Flags.DontFragment);
                         b.BeginTcp(43210, 443, 0x01020304, 0xa0b0c0d0, TcpFlags.Psh | TcpFlags.Ack, 501,
                             options: [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]);
                         b.Write(payload);
                         break;
                     case "udp":
                         b.Ethernet(vmB, vmA, EtherTypes.Ipv4);
-                        b.BeginIpv4(ipA, ipB, IpProtocolNumbers.Udp);
+                        b.BeginIpv4(ipA, ipB, IpProtocols.Udp);
                         b.BeginUdp(5000, 5001);
                         b.Write(payload.AsSpan(0, 101));
                         break;
                     default:
                         b.Ethernet(vmB, vmA, EtherTypes.Ipv4);
-                        b.BeginIpv4(ipA, ipB, IpProtocolNumbers.Icmp);
+                        b.BeginIpv4(ipA, ipB, IpProtocols.Icmpv4);
                         b.BeginIcmpv4Echo(false, 0x1234, 7);
                         b.Write(payload.AsSpan(0, 56));
                         break;
@@ -303,7 +304,7 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet([0x33, 0x33, 0xff, 0, 0, 0x99], HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(unspecified, solicitedNode, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(unspecified, solicitedNode, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborSolicitation(target);
                 b.NdpNonce(nonce);
             }),
@@ -311,7 +312,7 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet([0x33, 0x33, 0xff, 0, 0, 0x99], HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(host, solicitedNode, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(host, solicitedNode, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborSolicitation(target);
                 b.NdpSourceLinkLayerAddress(HostMac);
             }),
@@ -319,7 +320,7 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(HostMac, RouterMac, EtherTypes.Ipv6);
-                b.BeginIpv6(target, host, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(target, host, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborAdvertisement(NeighborAdvertisementFlags.Router | NeighborAdvertisementFlags.Solicited | NeighborAdvertisementFlags.Override, target);
                 b.NdpTargetLinkLayerAddress(RouterMac);
             }),
@@ -327,14 +328,14 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(allNodesMac, RouterMac, EtherTypes.Ipv6);
-                b.BeginIpv6(router, allNodes, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(router, allNodes, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginNeighborAdvertisement(NeighborAdvertisementFlags.Override, router);
                 b.NdpTargetLinkLayerAddress(RouterMac);
             }),
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet([0x33, 0x33, 0, 0, 0, 2], HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(host, [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(host, [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginRouterSolicitation();
                 b.NdpSourceLinkLayerAddress(HostMac);
             }),
@@ -342,7 +343,7 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(allNodesMac, RouterMac, EtherTypes.Ipv6);
-                b.BeginIpv6(router, allNodes, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(router, allNodes, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginRouterAdvertisement(64, RouterAdvertisementFlags.OtherConfiguration | RouterAdvertisementFlags.PreferenceHigh, 1800, 0, 0);
                 b.NdpSourceLinkLayerAddress(RouterMac);
                 b.NdpMtu(1442);
@@ -355,13 +356,13 @@ public sealed class OvnFramesTsharkTests
             {
                 byte[] redirected = Frames.Build((ref FrameBuilder inner) =>
                 {
-                    inner.BeginIpv6(host, Doc.Ip6(0x77, 0x5), IpProtocolNumbers.Udp);
+                    inner.BeginIpv6(host, Doc.Ip6(0x77, 0x5), IpProtocols.Udp);
                     inner.BeginUdp(12345, 40053);
                     // 40 + 8 + 16 bytes: a multiple of 8, so the option needs no padding.
                     inner.Write("redirected data!"u8);
                 });
                 b.Ethernet(HostMac, RouterMac, EtherTypes.Ipv6);
-                b.BeginIpv6(router, host, IpProtocolNumbers.Icmpv6, hopLimit: 255);
+                b.BeginIpv6(router, host, IpProtocols.Icmpv6, hopLimit: 255);
                 b.BeginRedirect(target, Doc.Ip6(0x77, 0x5));
                 b.NdpTargetLinkLayerAddress(Doc.Mac(0x99));
                 b.NdpRedirectedHeader(redirected);
@@ -440,10 +441,10 @@ public sealed class OvnFramesTsharkTests
             // QinQ: 802.1ad S-tag 300 (PCP 5) over 802.1Q C-tag 20 (DEI) over IPv4/ICMP.
             Frames.Build((ref FrameBuilder b) =>
             {
-                b.Ethernet(RouterMac, HostMac, EtherTypes.ServiceVlan);
+                b.Ethernet(RouterMac, HostMac, EtherTypes.QinQ);
                 b.VlanTag(300, EtherTypes.Vlan, priority: 5);
                 b.VlanTag(20, EtherTypes.Ipv4, dropEligible: true);
-                b.BeginIpv4(a, c, IpProtocolNumbers.Icmp, ttl: 1, options: [0x94, 0x04, 0, 0]);
+                b.BeginIpv4(a, c, IpProtocols.Icmpv4, ttl: 1, options: [0x94, 0x04, 0, 0]);
                 b.BeginIcmpv4Echo(true, 1, 2);
             }, FrameBuilder.EthernetMinimumFrameLength),
             // 802.3 + LLC/SNAP carrying ARP (RFC 1042).
@@ -457,7 +458,7 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(ChassisBMac, ChassisAMac, EtherTypes.Ipv4);
-                b.BeginIpv4(ChassisA, ChassisB, IpProtocolNumbers.Udp);
+                b.BeginIpv4(ChassisA, ChassisB, IpProtocols.Udp);
                 b.BeginUdp(40000, UdpPorts.Vxlan, checksum: false);
                 b.Vxlan(100);
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Arp);
@@ -467,9 +468,9 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocolNumbers.Ipv6HopByHop, trafficClass: 0xb8, flowLabel: 0x12345);
-                b.Ipv6HopByHop(IpProtocolNumbers.Ipv6DestinationOptions, [5, 2, 0, 0]);
-                b.Ipv6DestinationOptions(IpProtocolNumbers.Icmpv6, [0x1e, 3, 1, 2, 3]);
+                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocols.HopByHop, trafficClass: 0xb8, flowLabel: 0x12345);
+                b.Ipv6HopByHop(IpProtocols.DestinationOptions, [5, 2, 0, 0]);
+                b.Ipv6DestinationOptions(IpProtocols.Icmpv6, [0x1e, 3, 1, 2, 3]);
                 b.BeginIcmpv6Echo(false, 0xbeef, 1);
                 b.Write("ping"u8);
             }),
@@ -478,28 +479,28 @@ public sealed class OvnFramesTsharkTests
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocolNumbers.Ipv6Fragment);
-                b.Ipv6Fragment(IpProtocolNumbers.Udp, 0, true, 0xdeadbeef);
+                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocols.Fragment);
+                b.Ipv6Fragment(IpProtocols.Udp, 0, true, 0xdeadbeef);
                 b.Fill(16, 0x42);
             }),
             // IPv4 fragment with offset and MF, TCP SYN in IPv6.
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Ipv4);
-                b.BeginIpv4(a, c, IpProtocolNumbers.Udp, ttl: 17, identification: 777, flags: Ipv4Flags.MoreFragments, fragmentOffset: 185);
+                b.BeginIpv4(a, c, IpProtocols.Udp, ttl: 17, identification: 777, flags: Ipv4Flags.MoreFragments, fragmentOffset: 185);
                 b.Fill(24, 0x11);
             }, FrameBuilder.EthernetMinimumFrameLength),
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocolNumbers.Tcp);
+                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocols.Tcp);
                 b.BeginTcp(51000, 22, 1000, 0, TcpFlags.Syn, options: [2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7]);
             }),
             // UDP over IPv6 with an odd payload length.
             Frames.Build((ref FrameBuilder b) =>
             {
                 b.Ethernet(RouterMac, HostMac, EtherTypes.Ipv6);
-                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocolNumbers.Udp);
+                b.BeginIpv6(Doc.Ip6(1), Doc.Ip6(2), IpProtocols.Udp);
                 b.BeginUdp(40000, 40001);
                 b.Write("abc"u8);
             }),

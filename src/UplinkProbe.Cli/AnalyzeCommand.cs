@@ -1,0 +1,107 @@
+using System.CommandLine;
+using UplinkProbe.Analysis;
+using UplinkProbe.Analysis.Inventory;
+using UplinkProbe.Reporting;
+
+namespace UplinkProbe.Cli;
+
+/// <summary>
+/// <c>uplinkprobe analyze [--node NAME=FILE]... [--tx-node NAME=FILE]... [FILE...] [--inventory FILE] [--format text|json|markdown]</c>.
+/// </summary>
+internal static class AnalyzeCommand
+{
+    public static Command Build(CliOutput output)
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.ZeroOrMore, Description = "captures whose node is named in the pcapng interface (written by 'uplinkprobe capture') or taken from the file name" };
+        var nodes = new Option<string[]>("--node", "-n") { Description = "NAME=FILE: a capture of NAME's uplink NIC (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var txNodes = new Option<string[]>("--tx-node") { Description = "NAME=FILE: a transmit-only capture of NAME's uplink (tcpdump -Q out): every frame in it was sent by NAME (repeatable)" };
+        var inventory = new Option<string[]>("--inventory", "-i") { Description = "inventory (repeatable, merged): an 'uplinkprobe inventory' file, a hand-written YAML/JSON inventory, a directory of ovn-nbctl/ovn-sbctl --format=json dumps, or a lab manifest" };
+        var format = new Option<string>("--format", "-F") { Description = "text, json or markdown", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "markdown");
+        var command = new Command("analyze", "Answer from packets which node really emits each OVN gateway, since when, and what is wrong: timeline, moves, split brain, GARPs, tunnels, BFD.")
+        {
+            files, nodes, txNodes, inventory, format,
+        };
+        command.SetAction(parse =>
+        {
+            string[] paths = parse.GetValue(files) ?? [];
+            if (CliApplication.RejectUnknownOptions(paths, output.Error, "analyze"))
+            {
+                return ExitCodes.Usage;
+            }
+
+            CloudInventory? inv = null;
+            if (parse.GetValue(inventory) is { Length: > 0 } inventoryPaths)
+            {
+                try
+                {
+                    inv = InventoryLoader.LoadAll(inventoryPaths);
+                }
+                catch (Exception ex) when (ex is InventoryException or IOException or UnauthorizedAccessException)
+                {
+                    output.Error.WriteLine($"uplinkprobe: {ex.Message.ReplaceLineEndings(" ")}");
+                    return ExitCodes.Failure;
+                }
+            }
+
+            var analysis = new UplinkAnalysis(inv);
+            foreach ((string[] values, bool tx) in new[] { (parse.GetValue(nodes) ?? [], false), (parse.GetValue(txNodes) ?? [], true) })
+            {
+                foreach (string value in values)
+                {
+                    int eq = value.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0 || eq == value.Length - 1)
+                    {
+                        output.Error.WriteLine($"uplinkprobe: --{(tx ? "tx-node" : "node")} expects NAME=FILE, got '{value}'");
+                        output.Error.WriteLine("Try 'uplinkprobe analyze --help'.");
+                        return ExitCodes.Usage;
+                    }
+
+                    analysis.AddCapture(value[(eq + 1)..], value[..eq], tx);
+                }
+            }
+
+            foreach (string path in paths)
+            {
+                analysis.AddCapture(path);
+            }
+
+            if (paths.Length == 0 && (parse.GetValue(nodes)?.Length ?? 0) + (parse.GetValue(txNodes)?.Length ?? 0) == 0)
+            {
+                output.Error.WriteLine("uplinkprobe: analyze needs at least one capture (FILE, --node NAME=FILE or --tx-node NAME=FILE)");
+                output.Error.WriteLine("Try 'uplinkprobe analyze --help'.");
+                return ExitCodes.Usage;
+            }
+
+            AnalysisReport report = analysis.Run();
+            switch (parse.GetValue(format))
+            {
+                case "json":
+                    output.Text.Flush();
+                    AnalysisJsonWriter.Write(output.Stream, report);
+                    break;
+                case "markdown":
+                    AnalysisMarkdownWriter.Write(output.Text, report);
+                    break;
+                default:
+                    AnalysisTextWriter.Write(output.Text, report);
+                    break;
+            }
+
+            // Every capture unreadable: the analysis could not be done.
+            if (report.Sources.All(s => s.ReadError is not null && s.Packets == 0))
+            {
+                output.Flush();
+                foreach (CaptureSource s in report.Sources)
+                {
+                    output.Error.WriteLine($"uplinkprobe: {s.ReadError}");
+                }
+
+                return ExitCodes.Failure;
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,300 @@
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// Who announces which IP with which MAC: ARP (gratuitous requests and replies, RFC 5227 announcements, ordinary
+/// requests and replies), RARP (OVN's announcement of a MAC without IPv4) and IPv6 Neighbor Advertisements. Finds
+/// GARP bursts and checks them against OVN's schedule, IPs claimed by two MACs and MACs flip-flopping.
+/// </summary>
+public sealed class AnnouncementAnalyzer : UplinkAnalyzer
+{
+    private static readonly string[] KindNames =
+        ["request", "reply", "gratuitous_request", "gratuitous_reply", "announcement", "rarp", "unsolicited_na", "solicited_na"];
+
+    private readonly Dictionary<(UInt128 Ip, MacAddress Mac), BindingState> _bindings = new();
+    private readonly Dictionary<UInt128, IpState> _ips = new();
+    private readonly AnalysisOptions _options;
+
+    public AnnouncementAnalyzer(AnalysisOptions options) => _options = options;
+
+    private enum ClaimKind
+    {
+        Request,
+        Reply,
+        GratuitousRequest,
+        GratuitousReply,
+        Announcement,
+        Rarp,
+        UnsolicitedNa,
+        SolicitedNa,
+    }
+
+    /// <summary>The key RARP claims use: they carry a MAC, no IP.</summary>
+    private static readonly UInt128 NoIp = UInt128.MaxValue;
+
+    public override void OnPacket(in UplinkPacket packet)
+    {
+        DecodedPacket decoded = packet.Decoded;
+        int arpIndex = FrameFacts.OuterIndexOf(decoded, LayerKind.Arp);
+        if (arpIndex < 0)
+        {
+            arpIndex = FrameFacts.OuterIndexOf(decoded, LayerKind.Rarp);
+        }
+
+        if (arpIndex >= 0)
+        {
+            if (ArpPacket.TryRead(packet.Data[decoded.Layers[arpIndex].Offset..], out ArpPacket arp, out _) && arp.IsEthernetIpv4)
+            {
+                OnArp(packet, arp);
+            }
+
+            return;
+        }
+
+        int icmp = FrameFacts.OuterIndexOf(decoded, LayerKind.Icmpv6);
+        if (icmp >= 0)
+        {
+            Layer layer = decoded.Layers[icmp];
+            ReadOnlySpan<byte> message = packet.Data.Slice(layer.Offset, layer.Length);
+            if (message.Length > 0 && message[0] == Icmpv6Header.NeighborAdvertisement && NdpMessage.TryRead(message, out NdpMessage na, out _))
+            {
+                MacAddress mac = default;
+                if (na.TryFindOption(NdpOptionTypes.TargetLinkLayerAddress, out NdpOption tlla))
+                {
+                    tlla.TryGetLinkLayerAddress(out mac);
+                }
+                else if (!FrameFacts.TryGetLinkAddresses(packet.Data, decoded, out mac, out _))
+                {
+                    return;
+                }
+
+                Claim(packet, na.TargetAddress.Value, mac, na.SolicitedFlag ? ClaimKind.SolicitedNa : ClaimKind.UnsolicitedNa);
+            }
+        }
+    }
+
+    private void OnArp(in UplinkPacket packet, ArpPacket arp)
+    {
+        switch (arp.Classify())
+        {
+            case ArpKind.GratuitousRequest:
+                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousRequest);
+                break;
+            case ArpKind.GratuitousReply:
+                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousReply);
+                break;
+            case ArpKind.Announcement:
+                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Announcement);
+                break;
+            case ArpKind.Reply:
+                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Reply);
+                break;
+            case ArpKind.Request:
+                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Request);
+                break;
+            case ArpKind.RarpRequest:
+                Claim(packet, NoIp, arp.SenderMac, ClaimKind.Rarp);
+                break;
+        }
+    }
+
+    private static UInt128 Key(Ipv4Address ip) => ((UInt128)0xFFFF << 32) | ip.Value;
+
+    private void Claim(in UplinkPacket packet, UInt128 ip, MacAddress mac, ClaimKind kind)
+    {
+        ref BindingState? state = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bindings, (ip, mac), out _);
+        state ??= new BindingState();
+        long ns = packet.TimestampNs;
+        state.Kinds[(int)kind]++;
+        state.FirstNs = Math.Min(state.FirstNs, ns);
+        state.LastNs = Math.Max(state.LastNs, ns);
+        bool sent = packet.Direction == PacketDirection.Outbound;
+        if (sent)
+        {
+            state.SentBySource[packet.Source.Index] = state.SentBySource.GetValueOrDefault(packet.Source.Index) + 1;
+        }
+        else
+        {
+            state.Unattributed++;
+        }
+
+        if (state.Evidence.Count < 8)
+        {
+            state.Evidence.Add((packet.Source.Index, packet.Record.Number));
+        }
+
+        if (kind is ClaimKind.GratuitousRequest or ClaimKind.GratuitousReply or ClaimKind.Announcement or ClaimKind.Rarp or ClaimKind.UnsolicitedNa && sent)
+        {
+            state.Garps.Add((ns, packet.Source.Index, packet.Record.Number));
+        }
+
+        if (ip == NoIp)
+        {
+            return;
+        }
+
+        ref IpState? ipState = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ips, ip, out _);
+        ipState ??= new IpState();
+        if (!ipState.LastMacBySource.TryGetValue(packet.Source.Index, out MacAddress last) || last != mac)
+        {
+            ipState.LastMacBySource[packet.Source.Index] = mac;
+            ipState.Changes.Add((ns, mac, packet.Source.Index, packet.Record.Number));
+        }
+    }
+
+    public override void Complete(AnalysisContext context, AnalysisReport report)
+    {
+        IReadOnlyList<CaptureSource> sources = context.Sources;
+        foreach (((UInt128 ip, MacAddress mac), BindingState state) in _bindings.OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
+        {
+            var a = new AnnouncementReport { Ip = Format(ip), Mac = mac, FirstNs = state.FirstNs, LastNs = state.LastNs, Unattributed = state.Unattributed };
+            for (int k = 0; k < KindNames.Length; k++)
+            {
+                if (state.Kinds[k] > 0)
+                {
+                    a.Kinds[KindNames[k]] = state.Kinds[k];
+                }
+            }
+
+            foreach ((int source, long n) in state.SentBySource)
+            {
+                string node = sources[source].Node;
+                a.Announcers[node] = a.Announcers.GetValueOrDefault(node) + n;
+            }
+
+            a.Evidence.AddRange(state.Evidence.GroupBy(e => e.Source).Select(g => new Evidence(sources[g.Key].Path, sources[g.Key].Node, g.Select(e => e.Frame).ToList())));
+            report.Announcements.Add(a);
+            AddBursts(a, state, context, report);
+        }
+
+        AddConflictFindings(context, report);
+    }
+
+    private void AddBursts(AnnouncementReport announcement, BindingState state, AnalysisContext context, AnalysisReport report)
+    {
+        IReadOnlyList<CaptureSource> sources = context.Sources;
+        foreach (IGrouping<string, (long Ns, int Source, long Frame)> byNode in state.Garps.GroupBy(g => sources[g.Source].Node))
+        {
+            // The same frame can be in two captures of one node (e.g. transmit-only and both directions): count it once.
+            var events = byNode.OrderBy(g => g.Ns).ToList();
+            var unique = new List<(long Ns, int Source, long Frame)>();
+            foreach (var e in events)
+            {
+                if (unique.Count == 0 || e.Ns - unique[^1].Ns > 1_000_000)
+                {
+                    unique.Add(e);
+                }
+            }
+
+            int start = 0;
+            for (int i = 1; i <= unique.Count; i++)
+            {
+                if (i < unique.Count && FollowsSchedule(i - start, unique[i].Ns - unique[i - 1].Ns))
+                {
+                    continue;
+                }
+
+                var burst = unique.GetRange(start, i - start);
+                long first = burst[0].Ns;
+                bool covered = context.NodeObserved(byNode.Key, first + _options.GarpBurstSpanNs);
+                var evidence = new Evidence(sources[burst[0].Source].Path, byNode.Key, burst.Where(b => b.Source == burst[0].Source).Select(b => b.Frame).ToList());
+                var garpBurst = new GarpBurst(announcement.Ip, announcement.Mac, byNode.Key, first, burst[^1].Ns, burst.Count, _options.GarpsPerBurst, covered, evidence);
+                report.GarpBursts.Add(garpBurst);
+                start = i;
+            }
+        }
+    }
+
+    /// <summary>
+    /// OVN 23.03 sends a claim's GARPs about 1, 3, 7, 15 and 31 s after it: the gap after the k-th is 2^k s. A gap
+    /// much shorter (a new claim restarted the schedule), much longer (the burst stopped), or a sixth GARP starts a new burst.
+    /// </summary>
+    private bool FollowsSchedule(int sentSoFar, long gapNs)
+    {
+        if (sentSoFar >= _options.GarpsPerBurst || gapNs > _options.GarpBurstGapNs)
+        {
+            return false;
+        }
+
+        double expected = Math.Pow(2, sentSoFar) * 1e9;
+        return gapNs >= expected * 0.5 && gapNs <= (expected * 1.5) + 500_000_000;
+    }
+
+    private void AddConflictFindings(AnalysisContext context, AnalysisReport report)
+    {
+        IReadOnlyList<CaptureSource> sources = context.Sources;
+        foreach ((UInt128 ip, IpState ipState) in _ips.OrderBy(p => p.Key))
+        {
+            // Each capture recorded where the MAC changed in its own time order; merge them into one history.
+            var changes = new List<(long Ns, MacAddress Mac, int Source, long Frame)>();
+            foreach (var change in ipState.Changes.OrderBy(c => c.Ns))
+            {
+                if (changes.Count == 0 || changes[^1].Mac != change.Mac)
+                {
+                    changes.Add(change);
+                }
+            }
+
+            var macs = changes.Select(c => c.Mac).Distinct().ToList();
+            if (macs.Count < 2)
+            {
+                continue;
+            }
+
+            string ipText = Format(ip);
+            var evidence = changes.Take(6).Select(c => new Evidence(sources[c.Source].Path, sources[c.Source].Node, [c.Frame], c.Mac.ToString())).ToList();
+            report.Add(new Finding(FindingIds.IpClaimedByTwoMacs, FindingSeverity.Error,
+                $"{ipText} was claimed by {macs.Count} MACs: {string.Join(", ", macs)}", evidence, changes[1].Ns, ipText));
+
+            // A -> B -> A inside the window: the binding flips back and forth.
+            for (int i = 2; i < changes.Count; i++)
+            {
+                if (changes[i].Mac == changes[i - 2].Mac && changes[i].Ns - changes[i - 2].Ns <= _options.FlipFlopWindowNs)
+                {
+                    int flips = changes.Count - 1;
+                    report.Add(new Finding(FindingIds.MacFlipFlop, FindingSeverity.Error,
+                        $"{ipText} flipped between {changes[i - 1].Mac} and {changes[i].Mac} ({flips} changes): two hosts answer for it",
+                        evidence, changes[i].Ns, ipText));
+                    break;
+                }
+            }
+        }
+    }
+
+    private static string Format(UInt128 key)
+    {
+        if (key == NoIp)
+        {
+            return string.Empty;
+        }
+
+        var v6 = new Ipv6Address(key);
+        return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
+    }
+
+    private sealed class BindingState
+    {
+        public long[] Kinds { get; } = new long[KindNames.Length];
+
+        public Dictionary<int, long> SentBySource { get; } = new();
+
+        public long Unattributed { get; set; }
+
+        public long FirstNs { get; set; } = long.MaxValue;
+
+        public long LastNs { get; set; } = long.MinValue;
+
+        public List<(int Source, long Frame)> Evidence { get; } = new();
+
+        public List<(long Ns, int Source, long Frame)> Garps { get; } = new();
+    }
+
+    private sealed class IpState
+    {
+        public Dictionary<int, MacAddress> LastMacBySource { get; } = new();
+
+        public List<(long Ns, MacAddress Mac, int Source, long Frame)> Changes { get; } = new();
+    }
+}

@@ -1,0 +1,57 @@
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>Facts of the outermost (uplink) frame that several analyzers need.</summary>
+internal static class FrameFacts
+{
+    /// <summary>The link-layer source and destination of the frame as it crossed the NIC (Ethernet, or the SLL/SLL2 address).</summary>
+    public static bool TryGetLinkAddresses(ReadOnlySpan<byte> data, DecodedPacket decoded, out MacAddress source, out MacAddress destination)
+    {
+        source = default;
+        destination = default;
+        if (decoded.LayerCount == 0)
+        {
+            return false;
+        }
+
+        Layer first = decoded.Layers[0];
+        switch (first.Kind)
+        {
+            case LayerKind.Ethernet when EthernetHeader.TryRead(data, out EthernetHeader eth, out _):
+                source = eth.Source;
+                destination = eth.Destination;
+                return true;
+            case LayerKind.LinuxSll when LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out _) && sll.AddressLength == 6:
+                source = sll.SourceMac;
+                destination = MacAddress.Broadcast; // SLL keeps only the source; treat the destination as unknown-but-not-unicast
+                return true;
+            case LayerKind.LinuxSll2 when LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out _) && sll2.AddressLength == 6:
+                source = sll2.SourceMac;
+                destination = MacAddress.Broadcast;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Index of the first layer of <paramref name="kind"/> outside any tunnel, or -1.</summary>
+    public static int OuterIndexOf(DecodedPacket decoded, LayerKind kind)
+    {
+        ReadOnlySpan<Layer> layers = decoded.Layers;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i].Depth != 0)
+            {
+                return -1;
+            }
+
+            if (layers[i].Kind == kind)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

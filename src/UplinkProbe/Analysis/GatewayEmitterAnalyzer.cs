@@ -1,0 +1,439 @@
+using UplinkProbe.Analysis.Inventory;
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// Which node transmitted frames with which source MAC, and when. For router gateway MACs this gives the
+/// active-gateway timeline, the moves between nodes and any time two nodes emitted the same MAC at once. Frames
+/// inside tunnels never count: only the outermost frame crossed the uplink NIC.
+/// </summary>
+public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
+{
+    private readonly Dictionary<(int Source, MacAddress Mac), EmissionTrack> _tracks = new();
+    private readonly Dictionary<(int Source, MacAddress Mac), long> _unattributed = new();
+    private readonly IReadOnlyList<CaptureSource> _sources;
+    private readonly AnalysisOptions _options;
+
+    public GatewayEmitterAnalyzer(IReadOnlyList<CaptureSource> sources, AnalysisOptions options)
+    {
+        _sources = sources;
+        _options = options;
+    }
+
+    public override void OnPacket(in UplinkPacket packet)
+    {
+        if (!FrameFacts.TryGetLinkAddresses(packet.Data, packet.Decoded, out MacAddress source, out MacAddress destination) || source.IsMulticast)
+        {
+            return;
+        }
+
+        Attribution attribution;
+        if (packet.Direction == PacketDirection.Outbound)
+        {
+            attribution = Attribution.Proven;
+        }
+        else if (packet.Direction == PacketDirection.Unknown && !destination.IsMulticast)
+        {
+            // No direction in the capture: a unicast frame to another host is not delivered to this NIC by a learning
+            // switch, so it was most likely sent from here.
+            attribution = Attribution.Probable;
+        }
+        else
+        {
+            if (packet.Direction == PacketDirection.Unknown)
+            {
+                // Broadcast or multicast without direction: any node could have sent it.
+                ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, (packet.Source.Index, source), out _);
+                unattributed++;
+            }
+
+            return;
+        }
+
+        ref EmissionTrack? track = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, (packet.Source.Index, source), out _);
+        track ??= new EmissionTrack(packet.Source, _options.RunGapNs);
+        track.Add(packet.TimestampNs, packet.Record.Number, attribution, FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
+    }
+
+    /// <summary>All runs of emissions of <paramref name="mac"/>, by node, merged across captures of the same node.</summary>
+    public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac)
+    {
+        var runs = new List<EmissionRun>();
+        foreach (((int _, MacAddress m), EmissionTrack track) in _tracks)
+        {
+            if (m == mac)
+            {
+                runs.AddRange(track.Runs());
+            }
+        }
+
+        runs.Sort((a, b) => a.StartNs.CompareTo(b.StartNs));
+        return runs;
+    }
+
+    /// <summary>Frames of <paramref name="mac"/> attributed to each node.</summary>
+    public SortedDictionary<string, long> FramesByNode(MacAddress mac)
+    {
+        var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (EmissionRun run in RunsOf(mac))
+        {
+            result[run.Node] = result.GetValueOrDefault(run.Node) + run.Frames;
+        }
+
+        return result;
+    }
+
+    public IEnumerable<MacAddress> EmittedMacs => _tracks.Keys.Select(k => k.Mac).Distinct();
+
+    public override void Complete(AnalysisContext context, AnalysisReport report)
+    {
+        CloudInventory inventory = context.Inventory;
+        var gateways = new List<(MacAddress Mac, GatewayPortInfo? Port, IReadOnlyList<string> Ips, FactSource Source)>();
+        foreach (GatewayPortInfo port in inventory.GatewayPorts)
+        {
+            var ips = port.Networks.Select(n => n.Split('/')[0]).Concat(port.NatExternalIps).Distinct().ToList();
+            gateways.Add((port.Mac, port, ips, port.Source));
+        }
+
+        if (gateways.Count == 0)
+        {
+            // Without an inventory: a MAC that announced itself with gratuitous ARP requests and is not a known
+            // distributed floating IP behaves like an OVN gateway port.
+            var fipMacs = inventory.DistributedFloatingIps.Select(f => f.ExternalMac).ToHashSet();
+            foreach (IGrouping<MacAddress, AnnouncementReport> byMac in report.Announcements
+                         .Where(a => a.Kinds.ContainsKey("gratuitous_request") && !fipMacs.Contains(a.Mac) && inventory.FindNodeByMac(a.Mac) is null)
+                         .GroupBy(a => a.Mac))
+            {
+                gateways.Add((byMac.Key, null, byMac.Select(a => a.Ip).Where(ip => ip.Length > 0).Order(StringComparer.Ordinal).ToList(),
+                    new FactSource("packets", "sends gratuitous ARP requests")));
+            }
+
+            if (gateways.Count > 0)
+            {
+                report.Notes.Add("No inventory gateway ports: gateway MACs were learned from gratuitous ARP requests in the captures.");
+            }
+        }
+
+        foreach ((MacAddress mac, GatewayPortInfo? port, IReadOnlyList<string> ips, FactSource source) in gateways)
+        {
+            var gateway = new GatewayReport
+            {
+                Name = port?.DisplayName ?? mac.ToString(),
+                Port = port?.Port,
+                ChassisRedirectPort = port?.ChassisRedirectPort,
+                Mac = mac,
+                Source = source,
+                ControlPlaneActive = port?.ActiveNode,
+            };
+            gateway.Ips.AddRange(ips);
+            if (port is not null)
+            {
+                gateway.Candidates.AddRange(port.Candidates);
+            }
+
+            BuildTimeline(gateway, RunsOf(mac), report, context);
+            report.Gateways.Add(gateway);
+            AddGatewayFindings(gateway, context, report);
+        }
+
+        AddDirectionFindings(context, report, gateways.Select(g => g.Mac).Concat(inventory.DistributedFloatingIps.Select(f => f.ExternalMac)).ToHashSet());
+
+        foreach (FloatingIpInfo fip in inventory.DistributedFloatingIps)
+        {
+            var fipReport = new FloatingIpReport { Ip = fip.ExternalIp, Mac = fip.ExternalMac, LogicalPort = fip.LogicalPort, ExpectedNode = fip.Node, Source = fip.Source };
+            foreach ((string node, long frames) in FramesByNode(fip.ExternalMac))
+            {
+                fipReport.EmittedBy[node] = frames;
+            }
+
+            report.FloatingIps.Add(fipReport);
+            foreach ((string node, long frames) in fipReport.EmittedBy.Where(e => fip.Node is not null && e.Key != fip.Node))
+            {
+                report.Add(new Finding(FindingIds.UnexpectedGatewayEmitter, FindingSeverity.Warning,
+                    $"distributed floating IP {fip.ExternalIp} ({fip.ExternalMac}) emitted by {node} ({frames} frames), but its port {fip.LogicalPort} is bound to {fip.Node}",
+                    RunsOf(fip.ExternalMac).Where(r => r.Node == node).Take(3).Select(r => r.FirstEvidence).ToList(), Subject: fip.ExternalIp));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per node, runs closer than the run gap form one segment. The owner of the gateway at any instant is the node
+    /// whose segment started last among those still emitting; when the owner stops while another node still emits,
+    /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
+    /// split brain.
+    /// </summary>
+    /// <summary>A capture without direction that holds broadcast frames of a gateway: who sent them cannot be proven from it.</summary>
+    private void AddDirectionFindings(AnalysisContext context, AnalysisReport report, HashSet<MacAddress> gatewayMacs)
+    {
+        foreach (CaptureSource source in context.Sources.Where(s => !s.HasDirection))
+        {
+            long frames = _unattributed.Where(u => u.Key.Source == source.Index && gatewayMacs.Contains(u.Key.Mac)).Sum(u => u.Value);
+            if (frames == 0)
+            {
+                continue;
+            }
+
+            report.Add(new Finding(FindingIds.NoDirection, FindingSeverity.Info,
+                $"{Path.GetFileName(source.Path)} ({source.Node}) records no direction: {frames} broadcast frames of gateway MACs in it (GARPs) cannot be attributed to their sender; " +
+                "capture with `uplinkprobe capture`, `tcpdump -Q out` or `tcpdump -i any -y LINUX_SLL2` to prove who sent what",
+                [new Evidence(source.Path, source.Node, [])], Subject: source.Node));
+        }
+    }
+
+    private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, AnalysisReport report, AnalysisContext context)
+    {
+        var segments = new List<TimelineBuilder>();
+        foreach (IGrouping<string, EmissionRun> byNode in runs.GroupBy(r => r.Node))
+        {
+            TimelineBuilder? current = null;
+            foreach (EmissionRun run in byNode.OrderBy(r => r.StartNs))
+            {
+                if (current is not null && run.StartNs - current.EndNs <= _options.RunGapNs)
+                {
+                    current.Extend(run);
+                    continue;
+                }
+
+                current = new TimelineBuilder(run);
+                segments.Add(current);
+            }
+        }
+
+        segments.Sort((x, y) => x.StartNs.CompareTo(y.StartNs));
+        gateway.Timeline.AddRange(segments.Select(x => x.Build()));
+
+        var events = segments.SelectMany(x => new[] { (Ns: x.StartNs, Start: true, Segment: x), (Ns: x.EndNs, Start: false, Segment: x) })
+            .OrderBy(e => e.Ns).ThenBy(e => e.Start ? 0 : 1).ToList();
+        var active = new List<TimelineBuilder>();
+        TimelineBuilder? owner = null;
+        long? ownerEndedNs = null;
+        long splitStart = -1;
+        foreach ((long ns, bool start, TimelineBuilder segment) in events)
+        {
+            if (start)
+            {
+                active.Add(segment);
+                if (owner is not null && owner.Node != segment.Node && active.Contains(owner)
+                    && segment.EndNs < owner.EndNs && segment.EndNs - segment.StartNs < _options.IntrusionNs)
+                {
+                    // A short burst from another node inside the owner's activity: a split brain, not a move.
+                }
+                else if (owner is null || owner.Node != segment.Node)
+                {
+                    if (owner is not null)
+                    {
+                        bool overlapping = active.Contains(owner);
+                        gateway.Failovers.Add(Move(gateway, owner.Node, segment.Node, ns, overlapping ? null : ownerEndedNs, segment.FirstEvidence, report, context));
+                    }
+
+                    owner = segment;
+                }
+                else
+                {
+                    owner = segment;
+                }
+            }
+            else
+            {
+                active.Remove(segment);
+                if (segment == owner && !active.Any(x => x.Node == segment.Node))
+                {
+                    ownerEndedNs = ns;
+                    TimelineBuilder? fallback = active.Where(x => x.Node != segment.Node).OrderByDescending(x => x.StartNs).FirstOrDefault();
+                    if (fallback is not null)
+                    {
+                        gateway.Failovers.Add(Move(gateway, segment.Node, fallback.Node, ns, null, segment.LastEvidence, report, context));
+                        owner = fallback;
+                    }
+                }
+            }
+
+            int nodes = active.Select(x => x.Node).Distinct().Count();
+            if (nodes >= 2 && splitStart < 0)
+            {
+                splitStart = ns;
+            }
+            else if (nodes < 2 && splitStart >= 0)
+            {
+                var involved = segments.Where(x => x.StartNs <= ns && x.EndNs >= splitStart).ToList();
+                gateway.SplitBrains.Add(new SplitBrainEvent(involved.Select(x => x.Node).Distinct().ToList(), splitStart, ns,
+                    involved.Select(x => x.StartNs >= splitStart ? x.FirstEvidence : x.LastEvidence).ToList()));
+                splitStart = -1;
+            }
+        }
+
+        if (owner is not null)
+        {
+            gateway.ActiveNode = owner.Node;
+            gateway.ActiveSinceNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].AtNs : segments[0].StartNs;
+            gateway.PreviousNode = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].From : null;
+            gateway.PreviousUntilNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].FromLastNs ?? gateway.Failovers[^1].AtNs : null;
+            (int seen, int expected, _, _) = GarpsAround(gateway, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, report);
+            gateway.ActiveGarps = seen;
+            gateway.ActiveGarpsExpected = expected;
+        }
+
+        // A move's GARP burst is cut short when the gateway moves again before OVN's schedule ends.
+        for (int i = 0; i < gateway.Failovers.Count; i++)
+        {
+            long until = i + 1 < gateway.Failovers.Count ? gateway.Failovers[i + 1].AtNs : long.MaxValue;
+            FailoverEvent m = gateway.Failovers[i];
+            (int seen, int expected, string verdict, long? firstGarp) = GarpsAround(gateway, m.To, m.AtNs, until, report);
+            gateway.Failovers[i] = m with { GarpsSeen = seen, GarpsExpected = expected, GarpVerdict = verdict, FirstGarpNs = firstGarp };
+        }
+    }
+
+    private static FailoverEvent Move(GatewayReport gateway, string from, string to, long atNs, long? fromLastNs, Evidence evidence, AnalysisReport report, AnalysisContext context) =>
+        new(from, to, atNs, fromLastNs, fromLastNs is long last ? atNs - last : null, 0, 0, "missing", evidence);
+
+    /// <summary>
+    /// GARPs the new owner sent for the gateway's IPs in the bursts that belong to a move at <paramref name="atNs"/>,
+    /// up to <paramref name="untilNs"/> (the next move). "interrupted" when the next move came before OVN's schedule ended.
+    /// </summary>
+    private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, string node, long atNs, long untilNs, AnalysisReport report)
+    {
+        var bursts = report.GarpBursts
+            .Where(b => b.Mac == gateway.Mac && b.Node == node && b.StartNs >= atNs - _options.RunGapNs && b.StartNs <= atNs + _options.GarpMoveWindowNs && b.StartNs < untilNs)
+            .ToList();
+        int ipCount = Math.Max(1, Math.Max(gateway.Ips.Count(ip => !ip.Contains(':')), bursts.Select(b => b.Ip).Distinct().Count()));
+        int expected = ipCount * _options.GarpsPerBurst;
+        int seen = bursts.Sum(b => Math.Min(b.Count, b.Expected));
+        bool interrupted = untilNs < atNs + _options.GarpBurstSpanNs;
+        string verdict = bursts.Count == 0 ? "missing"
+            : seen >= expected ? "complete"
+            : interrupted ? "interrupted"
+            : bursts.All(b => b.Verdict != "incomplete") ? "partial"
+            : "incomplete";
+        return (seen, expected, verdict, bursts.Count == 0 ? null : bursts.Min(b => b.StartNs));
+    }
+
+    private void AddGatewayFindings(GatewayReport gateway, AnalysisContext context, AnalysisReport report)
+    {
+        foreach (SplitBrainEvent split in gateway.SplitBrains)
+        {
+            double seconds = (split.EndNs - split.StartNs) / 1e9;
+            report.Add(new Finding(FindingIds.TwoHostsEmitGatewayMac, seconds >= 1 ? FindingSeverity.Error : FindingSeverity.Warning,
+                $"{gateway.Name} gateway MAC {gateway.Mac} was emitted by {string.Join(" and ", split.Nodes)} at the same time for {seconds:F1} s (split brain)",
+                split.Evidence, split.StartNs, gateway.Name));
+        }
+
+        foreach (FailoverEvent move in gateway.Failovers)
+        {
+            report.Add(new Finding(FindingIds.GatewayMoved, FindingSeverity.Info,
+                $"{gateway.Name} moved from {move.From} to {move.To}" + (move.GapNs is long gap ? $" after {gap / 1e9:F3} s without an emitter" : " while the old node still emitted") +
+                $"; GARP {move.GarpsSeen}/{move.GarpsExpected} ({move.GarpVerdict})",
+                [move.Evidence], move.AtNs, gateway.Name));
+            if (move.GarpVerdict == "missing" && context.NodeObserved(move.To, move.AtNs))
+            {
+                report.Add(new Finding(FindingIds.NoGarpAfterMove, FindingSeverity.Warning,
+                    $"{gateway.Name} moved to {move.To} but {move.To} sent no gratuitous ARP for it: upstream caches keep the old path until they expire",
+                    [move.Evidence], move.AtNs, gateway.Name));
+            }
+            else if (move.GarpVerdict == "incomplete")
+            {
+                report.Add(new Finding(FindingIds.GarpBurstIncomplete, FindingSeverity.Warning,
+                    $"{gateway.Name} moved to {move.To}, which sent {move.GarpsSeen} of {move.GarpsExpected} gratuitous ARPs OVN schedules",
+                    [move.Evidence], move.AtNs, gateway.Name));
+            }
+        }
+
+        if (gateway.Candidates.Count > 0)
+        {
+            // The inventory is a snapshot, normally taken at the end: judge only the nodes emitting at the end of the captures.
+            long end = context.EndNs;
+            foreach (TimelineSegment segment in gateway.Timeline.Where(s => end - s.EndNs <= _options.RunGapNs && gateway.Candidates.All(c => c.Node != s.Node)))
+            {
+                report.Add(new Finding(FindingIds.UnexpectedGatewayEmitter, FindingSeverity.Error,
+                    $"{gateway.Name} gateway MAC {gateway.Mac} emitted by {segment.Node}, which is not one of its gateway chassis ({string.Join(", ", gateway.Candidates.Select(c => c.Node))})",
+                    [segment.FirstEvidence], segment.StartNs, gateway.Name));
+            }
+        }
+
+        if (gateway.ControlPlaneActive is { } intended && gateway.ActiveNode is { } actual && intended != actual)
+        {
+            report.Add(new Finding(FindingIds.ControlPlaneDisagrees, FindingSeverity.Error,
+                $"{gateway.Name}: the control plane says {intended} is the active gateway chassis, packets show {actual} emitting {gateway.Mac} last",
+                [gateway.Timeline[^1].FirstEvidence], gateway.ActiveSinceNs, gateway.Name));
+        }
+    }
+
+    /// <summary>The segment being built during the sweep.</summary>
+    private sealed class TimelineBuilder
+    {
+        public TimelineBuilder(EmissionRun run)
+        {
+            Node = run.Node;
+            StartNs = run.StartNs;
+            EndNs = run.EndNs;
+            Frames = run.Frames;
+            Attribution = run.Attribution;
+            FirstEvidence = run.FirstEvidence;
+            LastEvidence = run.LastEvidence;
+        }
+
+        public string Node { get; }
+
+        public long StartNs { get; }
+
+        public long EndNs { get; private set; }
+
+        public long Frames { get; private set; }
+
+        public Attribution Attribution { get; private set; }
+
+        public Evidence FirstEvidence { get; }
+
+        public Evidence LastEvidence { get; private set; }
+
+        public void Extend(EmissionRun run)
+        {
+            if (run.EndNs > EndNs)
+            {
+                EndNs = run.EndNs;
+                LastEvidence = run.LastEvidence;
+            }
+
+            Frames += run.Frames;
+            if (run.Attribution == Attribution.Proven)
+            {
+                Attribution = Attribution.Proven;
+            }
+        }
+
+        public TimelineSegment Build() => new(Node, StartNs, EndNs, Frames, Attribution, FirstEvidence);
+    }
+}
+
+/// <summary>A run of emissions of one MAC by one node with no gap longer than the run gap.</summary>
+public sealed record EmissionRun(string Node, long StartNs, long EndNs, long Frames, long ArpFrames, Attribution Attribution, Evidence FirstEvidence, Evidence LastEvidence);
+
+/// <summary>Emissions of one MAC in one capture: runs of activity plus, per run, how many were ARP and whether any was proven.</summary>
+internal sealed class EmissionTrack
+{
+    private readonly CaptureSource _source;
+    private readonly ActivityRuns _runs;
+    private readonly List<(long Arp, bool Proven)> _extras = new();
+
+    public EmissionTrack(CaptureSource source, long gapNs)
+    {
+        _source = source;
+        _runs = new ActivityRuns(gapNs);
+    }
+
+    public void Add(long ns, long frame, Attribution attribution, bool arp)
+    {
+        if (_runs.Add(ns, frame))
+        {
+            _extras.Add((0, false));
+        }
+
+        (long a, bool p) = _extras[^1];
+        _extras[^1] = (a + (arp ? 1 : 0), p | attribution == Attribution.Proven);
+    }
+
+    public IEnumerable<EmissionRun> Runs() => _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, _extras[i].Arp,
+        _extras[i].Proven ? Attribution.Proven : Attribution.Probable,
+        new Evidence(_source.Path, _source.Node, [run.FirstFrame]), new Evidence(_source.Path, _source.Node, [run.LastFrame])));
+}

@@ -1,0 +1,369 @@
+using UplinkProbe.Analysis.Inventory;
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// Geneve between chassis: traffic per (source endpoint, destination endpoint, VNI) with OVN's logical port keys,
+/// BFD sessions carried in VNI 0 (OVN's gateway liveness check), one-way tunnels, tunnels toward the active gateway
+/// that fall silent from one node, and packets close to the uplink MTU.
+/// </summary>
+public sealed class TunnelAnalyzer : UplinkAnalyzer
+{
+    private readonly Dictionary<(UInt128 Src, UInt128 Dst, uint Vni), FlowState> _flows = new();
+    private readonly Dictionary<(UInt128 Src, UInt128 Dst, int Source), BfdState> _bfd = new();
+    private readonly Dictionary<UInt128, string> _learnedEndpoints = new();
+    private readonly AnalysisOptions _options;
+
+    public TunnelAnalyzer(AnalysisOptions options) => _options = options;
+
+    public override void OnPacket(in UplinkPacket packet)
+    {
+        DecodedPacket decoded = packet.Decoded;
+        int g = FrameFacts.OuterIndexOf(decoded, LayerKind.Geneve);
+        if (g < 2 || !GeneveHeader.TryRead(packet.Data[decoded.Layers[g].Offset..], out GeneveHeader geneve, out _))
+        {
+            return;
+        }
+
+        Layer ipLayer = default;
+        for (int i = g - 1; i >= 0; i--)
+        {
+            if (decoded.Layers[i].Kind is LayerKind.Ipv4 or LayerKind.Ipv6)
+            {
+                ipLayer = decoded.Layers[i];
+                break;
+            }
+        }
+
+        ReadOnlySpan<byte> ipBytes = packet.Data[ipLayer.Offset..];
+        UInt128 src, dst;
+        int outerIpLength;
+        if (ipLayer.Kind == LayerKind.Ipv4 && Ipv4Header.TryRead(ipBytes, out Ipv4Header v4, out _))
+        {
+            src = ((UInt128)0xFFFF << 32) | v4.Source.Value;
+            dst = ((UInt128)0xFFFF << 32) | v4.Destination.Value;
+            outerIpLength = v4.TotalLength == 0 ? ipBytes.Length : v4.TotalLength;
+        }
+        else if (ipLayer.Kind == LayerKind.Ipv6 && Ipv6Header.TryRead(ipBytes, out Ipv6Header v6, out _))
+        {
+            src = v6.Source.Value;
+            dst = v6.Destination.Value;
+            outerIpLength = v6.PayloadLength == 0 ? ipBytes.Length : 40 + v6.PayloadLength;
+        }
+        else
+        {
+            return;
+        }
+
+        ref FlowState? flow = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, (src, dst, geneve.Vni), out _);
+        flow ??= new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
+        flow.Runs.Add(packet.TimestampNs, packet.Record.Number);
+        flow.Bytes += packet.Record.OriginalLength;
+        flow.MaxOuterIpLength = Math.Max(flow.MaxOuterIpLength, outerIpLength);
+        if (outerIpLength > _options.UplinkMtu - _options.NearMtuMargin)
+        {
+            flow.NearMtu++;
+        }
+
+        flow.SeenBySources |= 1UL << (packet.Source.Index & 63);
+        if (geneve.TryGetOvnMetadata(out OvnGeneveMetadata ovn))
+        {
+            ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flow.EgressKeys, ovn.EgressPortKey, out _);
+            n++;
+        }
+
+        if (packet.Direction == PacketDirection.Outbound && !_learnedEndpoints.ContainsKey(src))
+        {
+            _learnedEndpoints[src] = packet.Source.Node;
+        }
+
+        for (int i = g + 1; i < decoded.LayerCount; i++)
+        {
+            if (decoded.Layers[i].Kind == LayerKind.Bfd && BfdControlPacket.TryRead(packet.Data[decoded.Layers[i].Offset..], out BfdControlPacket bfd, out _))
+            {
+                ref BfdState? session = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, (src, dst, packet.Source.Index), out _);
+                session ??= new BfdState();
+                session.Observe(packet, bfd);
+                break;
+            }
+        }
+    }
+
+    public override void Complete(AnalysisContext context, AnalysisReport report)
+    {
+        CloudInventory inventory = context.Inventory;
+        string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(Format(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+
+        foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.OrderBy(f => f.Key.Src).ThenBy(f => f.Key.Dst).ThenBy(f => f.Key.Vni))
+        {
+            var runs = flow.Runs.All.ToList();
+            var r = new TunnelFlowReport
+            {
+                SourceIp = Format(src),
+                DestinationIp = Format(dst),
+                SourceNode = NodeOf(src),
+                DestinationNode = NodeOf(dst),
+                Vni = vni,
+                DatapathName = inventory.TunnelKeys.Find(k => k.DatapathKey == vni && k.PortKey is null)?.Name,
+                Packets = runs.Sum(x => x.Count),
+                Bytes = flow.Bytes,
+                FirstNs = runs.Min(x => x.StartNs),
+                LastNs = runs.Max(x => x.EndNs),
+                MaxOuterIpLength = flow.MaxOuterIpLength,
+                NearMtuPackets = flow.NearMtu,
+                FirstEvidence = new Evidence(flow.FirstSource.Path, flow.FirstSource.Node, [flow.FirstFrame]),
+            };
+            foreach ((ushort key, long n) in flow.EgressKeys)
+            {
+                r.EgressKeys[key] = n;
+                if (inventory.TunnelKeys.Find(k => k.DatapathKey == vni && k.PortKey == key) is { } named)
+                {
+                    r.EgressKeyNames[key] = named.Name;
+                }
+            }
+
+            foreach (CaptureSource source in context.Sources.Where(s => (flow.SeenBySources & (1UL << (s.Index & 63))) != 0))
+            {
+                r.SeenBy.Add(source.Node);
+            }
+
+            report.Tunnels.Add(r);
+            if (r.NearMtuPackets > 0)
+            {
+                report.Add(new Finding(FindingIds.GeneveNearMtu, r.MaxOuterIpLength > _options.UplinkMtu ? FindingSeverity.Error : FindingSeverity.Warning,
+                    $"{r.NearMtuPackets} Geneve packets {Name(r.SourceIp, r.SourceNode)} → {Name(r.DestinationIp, r.DestinationNode)} (vni {vni}) came within " +
+                    $"{_options.NearMtuMargin} bytes of a {_options.UplinkMtu}-byte MTU (largest outer IP packet {r.MaxOuterIpLength} bytes): instances with a full-size MTU will see drops or fragmentation",
+                    [r.FirstEvidence], r.FirstNs, $"{r.SourceIp}>{r.DestinationIp}"));
+            }
+        }
+
+        // Several captures can see one session (both ends' tunnel NICs): report it from the capture that saw most of it.
+        var sessions = _bfd.GroupBy(b => (b.Key.Src, b.Key.Dst)).Select(g => (g.Key.Src, g.Key.Dst, g.OrderByDescending(b => b.Value.Packets).First().Value));
+        foreach ((UInt128 src, UInt128 dst, BfdState state) in sessions.OrderBy(b => b.Src).ThenBy(b => b.Dst))
+        {
+            var session = new BfdSessionReport
+            {
+                SourceIp = Format(src),
+                DestinationIp = Format(dst),
+                SourceNode = NodeOf(src),
+                DestinationNode = NodeOf(dst),
+                Packets = state.Packets,
+                LastState = state.LastState,
+                LastNs = state.LastNs,
+            };
+            session.Changes.AddRange(state.Changes);
+            report.BfdSessions.Add(session);
+            // Sessions start in Down or Init (RFC 5880 6.2): only a fall after Up is a failure.
+            int firstUp = state.Changes.FindIndex(c => c.State == "up");
+            var downs = firstUp < 0 ? [] : state.Changes.Skip(firstUp + 1).Where(c => c.State is "down" or "admin_down").ToList();
+            if (downs.Count > 0 || state.LastState != "up")
+            {
+                bool endsUp = state.LastState == "up";
+                var last = state.Changes[^1];
+                int recovered = endsUp ? downs.Count : downs.Count - 1;
+                string what = endsUp ? $"went down {downs.Count} time(s) and recovered"
+                    : firstUp < 0 ? $"never came up (last state {state.LastState} since {Clock(last.Ns)})"
+                    : $"is {state.LastState} since {Clock(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
+                var evidence = (endsUp ? downs : [last]).Take(4).Select(c => c.Evidence).ToList();
+                report.Add(new Finding(FindingIds.BfdSessionDown, endsUp ? FindingSeverity.Warning : FindingSeverity.Error,
+                    $"BFD {Name(session.SourceIp, session.SourceNode)} → {Name(session.DestinationIp, session.DestinationNode)} {what}" +
+                    (state.LastDiag is { } diag && diag != "none" ? $", diag {diag}" : string.Empty) +
+                    ": OVN uses these sessions to decide which gateway chassis is alive",
+                    evidence, endsUp ? downs[0].Ns : last.Ns, $"{session.SourceIp}>{session.DestinationIp}"));
+            }
+        }
+
+        AddOneWayFindings(context, report);
+        AddGatewayTunnelFindings(context, report);
+    }
+
+    private void AddOneWayFindings(AnalysisContext context, AnalysisReport report)
+    {
+        var pairs = report.Tunnels.GroupBy(t => (t.SourceIp, t.DestinationIp)).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (((string src, string dst), List<TunnelFlowReport> flows) in pairs)
+        {
+            if (pairs.ContainsKey((dst, src)))
+            {
+                continue;
+            }
+
+            string? srcNode = flows[0].SourceNode, dstNode = flows[0].DestinationNode;
+
+            // The reverse direction was observable if some capture saw traffic arriving at src or leaving dst in both directions.
+            bool observable = context.Sources.Any(s => !s.TransmitOnly && (s.Node == srcNode || s.Node == dstNode));
+            if (!observable)
+            {
+                continue;
+            }
+
+            long packets = flows.Sum(f => f.Packets);
+            report.Add(new Finding(FindingIds.TunnelOneWay, FindingSeverity.Error,
+                $"Geneve {Name(src, srcNode)} → {Name(dst, dstNode)} carried {packets} packets, but nothing came back from {Name(dst, dstNode)}: " +
+                "the tunnel works in one direction only (a firewall or MTU problem on the path?)",
+                flows.Where(f => f.FirstEvidence is not null).Select(f => f.FirstEvidence!).Take(3).ToList(), flows.Min(f => f.FirstNs), $"{src}>{dst}"));
+        }
+    }
+
+    /// <summary>
+    /// While a node is the active gateway, every chassis whose instances reach the outside sends it Geneve on the
+    /// router's datapath (VNI = datapath key). A chassis that stops while the others go on is the
+    /// "only instances on one node reach the internet" symptom.
+    /// </summary>
+    private void AddGatewayTunnelFindings(AnalysisContext context, AnalysisReport report)
+    {
+        long quietNs = 5_000_000_000;
+        foreach (GatewayReport gateway in report.Gateways)
+        {
+            GatewayPortInfo? port = context.Inventory.GatewayPorts.Find(p => p.Mac == gateway.Mac);
+            if (port?.DatapathKey is not int vni)
+            {
+                continue;
+            }
+
+            foreach (TimelineSegment segment in gateway.Timeline)
+            {
+                var towardGateway = report.Tunnels.Where(t => t.DestinationNode == segment.Node && t.Vni == (uint)vni && t.SourceNode is not null
+                                                              && (port.PortKey is not int key || t.EgressKeys.ContainsKey(key))).ToList();
+                var lastByNode = new Dictionary<string, long>(StringComparer.Ordinal);
+                foreach (TunnelFlowReport t in towardGateway)
+                {
+                    long last = LastWithin(t, segment.StartNs, segment.EndNs);
+                    if (last != long.MinValue)
+                    {
+                        lastByNode[t.SourceNode!] = Math.Max(lastByNode.GetValueOrDefault(t.SourceNode!, long.MinValue), last);
+                    }
+                }
+
+                if (lastByNode.Count == 0)
+                {
+                    continue;
+                }
+
+                foreach (NodeInfo node in context.Inventory.Nodes.Where(n => n.Name != segment.Node && n.EncapIps.Count > 0))
+                {
+                    long mine = lastByNode.GetValueOrDefault(node.Name, long.MinValue);
+                    var others = lastByNode.Where(p => p.Key != node.Name).OrderByDescending(p => p.Value).ToList();
+                    bool othersContinue = others.Count > 0 && others[0].Value - mine >= quietNs;
+
+                    // Silent toward the gateway for the last stretch of its activity: it was sending before, or others still send.
+                    if ((mine == long.MinValue && !othersContinue) || (mine != long.MinValue && segment.EndNs - mine < quietNs))
+                    {
+                        continue;
+                    }
+
+                    if (!context.Sources.Any(s => (s.Node == node.Name || s.Node == segment.Node) && s.Covers(segment.EndNs)))
+                    {
+                        continue;
+                    }
+
+                    BfdSessionReport? bfdDown = report.BfdSessions.FirstOrDefault(b => b.LastState != "up"
+                        && ((b.SourceNode == node.Name && b.DestinationNode == segment.Node) || (b.SourceNode == segment.Node && b.DestinationNode == node.Name)));
+                    string key = port.PortKey is int k ? $", egress key {k}" : string.Empty;
+                    string since = mine == long.MinValue ? "at all" : $"after {Clock(mine)}";
+                    var because = new List<string>();
+                    if (othersContinue)
+                    {
+                        because.Add($"{others[0].Key} kept sending until {Clock(others[0].Value)}");
+                    }
+
+                    if (bfdDown is not null)
+                    {
+                        because.Add($"BFD {bfdDown.SourceNode} → {bfdDown.DestinationNode} is {bfdDown.LastState}");
+                    }
+
+                    because.Add($"{segment.Node} still emitted the gateway MAC until {Clock(segment.EndNs)}");
+                    var evidence = towardGateway.Where(t => t.SourceNode == node.Name && t.FirstEvidence is not null).Select(t => t.FirstEvidence!).Take(1).ToList();
+                    if (bfdDown is not null)
+                    {
+                        evidence.AddRange(bfdDown.Changes.TakeLast(1).Select(c => c.Evidence));
+                    }
+
+                    report.Add(new Finding(FindingIds.NoTunnelTrafficToGateway, othersContinue || bfdDown is not null ? FindingSeverity.Error : FindingSeverity.Warning,
+                        $"{gateway.Name}: no Geneve from {node.Name} to the active gateway {segment.Node} (vni {vni}{key}) {since}, while {string.Join("; ", because)}: " +
+                        $"instances on {node.Name} cannot reach the outside through {port.ChassisRedirectPort ?? port.Port}",
+                        evidence, mine == long.MinValue ? segment.StartNs : mine, node.Name));
+                }
+            }
+        }
+    }
+
+    private long LastWithin(TunnelFlowReport t, long start, long end)
+    {
+        FlowState flow = _flows.First(f => Format(f.Key.Src) == t.SourceIp && Format(f.Key.Dst) == t.DestinationIp && f.Key.Vni == t.Vni).Value;
+        long last = long.MinValue;
+        foreach (ActivityRun run in flow.Runs.All)
+        {
+            if (run.StartNs <= end && run.EndNs >= start)
+            {
+                last = Math.Max(last, Math.Min(run.EndNs, end));
+            }
+        }
+
+        return last;
+    }
+
+    private static string Clock(long ns) => DateTimeOffset.FromUnixTimeMilliseconds(ns / 1_000_000).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Name(string ip, string? node) => node is null ? ip : $"{node} ({ip})";
+
+    internal static string Format(UInt128 key)
+    {
+        var v6 = new Ipv6Address(key);
+        return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
+    }
+
+    private sealed class FlowState
+    {
+        public FlowState(long gapNs, CaptureSource firstSource, long firstFrame)
+        {
+            Runs = new ActivityRuns(gapNs);
+            FirstSource = firstSource;
+            FirstFrame = firstFrame;
+        }
+
+        public ActivityRuns Runs { get; }
+
+        public long Bytes { get; set; }
+
+        public int MaxOuterIpLength { get; set; }
+
+        public long NearMtu { get; set; }
+
+        public ulong SeenBySources { get; set; }
+
+        public Dictionary<ushort, long> EgressKeys { get; } = new();
+
+        public CaptureSource FirstSource { get; }
+
+        public long FirstFrame { get; }
+    }
+
+    private sealed class BfdState
+    {
+        public long Packets { get; private set; }
+
+        public string LastState { get; private set; } = "none";
+
+        public string? LastDiag { get; private set; }
+
+        public long LastNs { get; private set; }
+
+        public List<(long Ns, string State, Evidence Evidence)> Changes { get; } = new();
+
+        public void Observe(in UplinkPacket packet, BfdControlPacket bfd)
+        {
+            Packets++;
+            string state = Reporting.LayerNames.Of(bfd.State);
+            LastDiag = Reporting.LayerNames.Of(bfd.Diagnostic);
+            if (!ReferenceEquals(state, LastState) && state != LastState)
+            {
+                Changes.Add((packet.TimestampNs, state, new Evidence(packet.Source.Path, packet.Source.Node, [packet.Record.Number], $"bfd {state}")));
+                LastState = state;
+            }
+
+            LastNs = Math.Max(LastNs, packet.TimestampNs);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using UplinkProbe.Analysis.Inventory;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// A small analyzer in the style of Zeek: it consumes decoded packets one at a time and, at the end, contributes
+/// its part of the report and its findings. The per-packet path must not allocate for ordinary traffic.
+/// </summary>
+public abstract class UplinkAnalyzer
+{
+    public abstract void OnPacket(in UplinkPacket packet);
+
+    /// <summary>Adds what this analyzer learned to the report (called once, after every capture was read).</summary>
+    public abstract void Complete(AnalysisContext context, AnalysisReport report);
+}
+
+/// <summary>What every analyzer can consult when it completes: the inventory, the sources, and shared results.</summary>
+public sealed class AnalysisContext
+{
+    public AnalysisContext(CloudInventory inventory, IReadOnlyList<CaptureSource> sources, AnalysisOptions options)
+    {
+        Inventory = inventory;
+        Sources = sources;
+        Options = options;
+    }
+
+    public CloudInventory Inventory { get; }
+
+    public IReadOnlyList<CaptureSource> Sources { get; }
+
+    public AnalysisOptions Options { get; }
+
+    public IEnumerable<string> NodeNames => Sources.Select(s => s.Node).Distinct(StringComparer.Ordinal);
+
+    /// <summary>True when some capture of <paramref name="node"/> covers the instant.</summary>
+    public bool NodeObserved(string node, long ns) => Sources.Any(s => s.Node == node && s.Covers(ns));
+
+    public long EndNs => Sources.Count == 0 ? 0 : Sources.Max(s => s.LastNs);
+}
+
+/// <summary>Thresholds of the analysis, with the reasons for their defaults.</summary>
+public sealed class AnalysisOptions
+{
+    /// <summary>Emissions of one MAC by one node closer than this belong to one run of activity.</summary>
+    public long RunGapNs { get; init; } = 2_000_000_000;
+
+    /// <summary>
+    /// Another node emitting for less than this inside the owner's activity is a split brain but not a move (e.g.
+    /// a chassis that claims for a few milliseconds while its BFD sessions time out).
+    /// </summary>
+    public long IntrusionNs { get; init; } = 1_000_000_000;
+
+    /// <summary>OVN 23.03 sends GARPs about 1, 3, 7, 15 and 31 s after a claim: gaps up to 16 s belong to one burst.</summary>
+    public long GarpBurstGapNs { get; init; } = 20_000_000_000;
+
+    /// <summary>GARPs expected per IP and burst (OVN 23.03).</summary>
+    public int GarpsPerBurst { get; init; } = 5;
+
+    /// <summary>How long after a claim the whole burst has been sent (31 s plus slack).</summary>
+    public long GarpBurstSpanNs { get; init; } = 35_000_000_000;
+
+    /// <summary>How far from a move a GARP may be and still belong to it.</summary>
+    public long GarpMoveWindowNs { get; init; } = 5_000_000_000;
+
+    /// <summary>Two MACs for one IP within this window, back and forth, is a flip-flop.</summary>
+    public long FlipFlopWindowNs { get; init; } = 60_000_000_000;
+
+    /// <summary>Uplink MTU assumed for <c>geneve_near_mtu</c>.</summary>
+    public int UplinkMtu { get; init; } = 1500;
+
+    /// <summary>Geneve packets whose outer IP packet is at least this close to the MTU are "near" it.</summary>
+    public int NearMtuMargin { get; init; } = 50;
+}

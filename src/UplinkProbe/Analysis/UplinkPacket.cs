@@ -1,0 +1,71 @@
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// One decoded packet as the analyzers see it: which capture and node it came from, and the direction in which it
+/// crossed that node's NIC as far as the capture can prove it.
+/// </summary>
+public readonly ref struct UplinkPacket
+{
+    public UplinkPacket(CaptureSource source, in CaptureRecord record, ReadOnlySpan<byte> data, DecodedPacket decoded, PacketDirection direction)
+    {
+        Source = source;
+        Record = record;
+        Data = data;
+        Decoded = decoded;
+        Direction = direction;
+    }
+
+    public CaptureSource Source { get; }
+
+    public CaptureRecord Record { get; }
+
+    public ReadOnlySpan<byte> Data { get; }
+
+    public DecodedPacket Decoded { get; }
+
+    /// <summary>Outbound: the node sent it; Inbound: the node received it; Unknown: the capture cannot tell.</summary>
+    public PacketDirection Direction { get; }
+
+    public long TimestampNs => Record.TimestampNs;
+}
+
+/// <summary>One capture given to the analysis and the node whose NIC it was taken on.</summary>
+public sealed class CaptureSource
+{
+    public required string Path { get; init; }
+
+    public required string Node { get; set; }
+
+    /// <summary>How the node name was found: "--node", "pcapng interface", "file name".</summary>
+    public required string NodeFrom { get; set; }
+
+    /// <summary>The capture holds only frames the node sent (tcpdump -Q out), so every frame in it is an emission.</summary>
+    public bool TransmitOnly { get; init; }
+
+    /// <summary>Position in the analysis' list of sources.</summary>
+    public int Index { get; init; }
+
+    public CaptureFormat Format { get; internal set; }
+
+    public long Packets { get; internal set; }
+
+    public long FirstNs { get; internal set; } = long.MaxValue;
+
+    public long LastNs { get; internal set; } = long.MinValue;
+
+    /// <summary>Packets whose direction the capture states (epb_flags, SLL/SLL2 packet type, or transmit-only).</summary>
+    public long PacketsWithDirection { get; internal set; }
+
+    public long MalformedPackets { get; internal set; }
+
+    public long TruncatedPackets { get; internal set; }
+
+    public string? ReadError { get; internal set; }
+
+    public bool HasDirection => TransmitOnly || PacketsWithDirection > 0;
+
+    public bool Covers(long ns) => ns >= FirstNs && ns <= LastNs;
+}
