@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Decoding;
 
@@ -40,10 +41,11 @@ public readonly ref struct ArpPacket
 
     private ArpPacket(ReadOnlySpan<byte> data) => _data = data;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryRead(ReadOnlySpan<byte> data, out ArpPacket view, out DecodeProblem problem)
     {
         // The size fields are checked against the captured bytes before any address is read.
-        if (data.Length < FixedLength || data.Length < FixedLength + (2 * (data[4] + data[5])))
+        if (data.Length < FixedLength || data.Length < FixedLength + (2 * (Wire.U8(ref Wire.Start(data), 4) + Wire.U8(ref Wire.Start(data), 5))))
         {
             view = default;
             problem = DecodeProblem.TruncatedArp;

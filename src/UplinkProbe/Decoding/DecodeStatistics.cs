@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Decoding;
@@ -9,11 +11,19 @@ namespace UplinkProbe.Decoding;
 /// </summary>
 public sealed class DecodeStatistics
 {
-    private static readonly int LayerKindCount = MaxValue<LayerKind>() + 1;
     private static readonly int ProblemCount = MaxValue<DecodeProblem>() + 1;
 
-    private readonly long[] _layers = new long[LayerKindCount];
-    private readonly long[] _packetsWithLayer = new long[LayerKindCount];
+    private const int ChainSlotBits = 8;
+    private const int ChainSlots = 1 << ChainSlotBits;
+
+    private readonly long[] _layers = new long[64];
+    private readonly long[] _packetsWithLayer = new long[64];
+
+    // Whole layer chains (DecodedPacket.Chain) → packets: most traffic repeats a few chains, so one table probe
+    // replaces a walk over the layers; Fold() spreads the tallies over the per-kind counters when they are read.
+    private readonly ulong[] _chainKeys = new ulong[ChainSlots];
+    private readonly long[] _chainPackets = new long[ChainSlots];
+    private int _chainsUsed;
     private readonly long[] _problems = new long[ProblemCount];
     private readonly Dictionary<int, long> _unsupportedLinkTypes = new();
 
@@ -39,10 +49,18 @@ public sealed class DecodeStatistics
     public long UnsupportedLinkTypePackets { get; private set; }
 
     /// <summary>Layers of <paramref name="kind"/> seen (a QinQ packet counts two VLAN tags, a Geneve packet two Ethernet headers).</summary>
-    public long LayerCount(LayerKind kind) => (uint)kind < (uint)_layers.Length ? _layers[(int)kind] : 0;
+    public long LayerCount(LayerKind kind)
+    {
+        Fold();
+        return (uint)kind < (uint)_layers.Length ? _layers[(int)kind] : 0;
+    }
 
     /// <summary>Packets that contain at least one layer of <paramref name="kind"/>.</summary>
-    public long PacketsWith(LayerKind kind) => (uint)kind < (uint)_packetsWithLayer.Length ? _packetsWithLayer[(int)kind] : 0;
+    public long PacketsWith(LayerKind kind)
+    {
+        Fold();
+        return (uint)kind < (uint)_packetsWithLayer.Length ? _packetsWithLayer[(int)kind] : 0;
+    }
 
     public long ProblemCountOf(DecodeProblem problem) => (uint)problem < (uint)_problems.Length ? _problems[(int)problem] : 0;
 
@@ -54,39 +72,14 @@ public sealed class DecodeStatistics
         Packets++;
         Bytes += packet.Length;
 
-        ReadOnlySpan<Layer> layers = packet.Layers;
-        ulong seen0 = 0, seen1 = 0;
-        for (int i = 0; i < layers.Length; i++)
+        int count = packet.LayerCount;
+        if ((uint)(count - 1) < DecodedPacket.ChainCapacity)
         {
-            int k = (int)layers[i].Kind;
-            _layers[k]++;
-            if (k >= 128)
-            {
-                continue;
-            }
-
-            if (k < 64)
-            {
-                seen0 |= 1UL << k;
-            }
-            else
-            {
-                seen1 |= 1UL << (k - 64);
-            }
+            CountChain(packet.Chain, packet);
         }
-
-        while (seen0 != 0)
+        else if (count != 0)
         {
-            int k = System.Numerics.BitOperations.TrailingZeroCount(seen0);
-            _packetsWithLayer[k]++;
-            seen0 &= seen0 - 1;
-        }
-
-        while (seen1 != 0)
-        {
-            int k = System.Numerics.BitOperations.TrailingZeroCount(seen1);
-            _packetsWithLayer[k + 64]++;
-            seen1 &= seen1 - 1;
+            CountLayers(packet.Layers, 1);
         }
 
         DecodeProblem problem = packet.Problem;
@@ -119,9 +112,97 @@ public sealed class DecodeStatistics
         }
     }
 
+    /// <summary>Tallies one packet under its whole layer chain (one probe of a small open-addressing table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CountChain(ulong chain, DecodedPacket packet)
+    {
+        ulong[] keys = _chainKeys;
+        int slot = (int)((chain * 0x9E37_79B9_7F4A_7C15UL) >> (64 - ChainSlotBits));
+        while (true)
+        {
+            ulong key = keys[slot];
+            if (key == chain)
+            {
+                _chainPackets[slot]++;
+                return;
+            }
+
+            if (key == 0)
+            {
+                AddChain(slot, chain, packet);
+                return;
+            }
+
+            slot = (slot + 1) & (ChainSlots - 1);
+        }
+    }
+
+    /// <summary>A chain seen for the first time: a new table entry, or, once the table is three-quarters full, direct counts.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddChain(int slot, ulong chain, DecodedPacket packet)
+    {
+        if (_chainsUsed >= ChainSlots * 3 / 4)
+        {
+            CountLayers(packet.Layers, 1);
+            return;
+        }
+
+        _chainsUsed++;
+        _chainKeys[slot] = chain;
+        _chainPackets[slot] = 1;
+    }
+
+    private void CountLayers(ReadOnlySpan<Layer> layers, long packets)
+    {
+        ulong seen = 0;
+        foreach (Layer layer in layers)
+        {
+            int k = (int)layer.Kind & 63;
+            _layers[k] += packets;
+            seen |= 1UL << k;
+        }
+
+        while (seen != 0)
+        {
+            _packetsWithLayer[BitOperations.TrailingZeroCount(seen)] += packets;
+            seen &= seen - 1;
+        }
+    }
+
+    /// <summary>Moves the chain table's tallies into the per-kind counters (before they are read).</summary>
+    private void Fold()
+    {
+        if (_chainsUsed == 0)
+        {
+            return;
+        }
+
+        Span<Layer> kinds = stackalloc Layer[DecodedPacket.ChainCapacity];
+        for (int slot = 0; slot < ChainSlots; slot++)
+        {
+            ulong chain = _chainKeys[slot];
+            if (chain == 0 || _chainPackets[slot] == 0)
+            {
+                continue;
+            }
+
+            int n = 0;
+            for (ulong c = chain; c != 0; c >>= 6)
+            {
+                kinds[n++] = new Layer((LayerKind)(c & 63), 0, 0, 0);
+            }
+
+            CountLayers(kinds[..n], _chainPackets[slot]);
+            _chainPackets[slot] = 0;
+        }
+    }
+
     public void Clear()
     {
         Array.Clear(_layers);
+        Array.Clear(_chainKeys);
+        Array.Clear(_chainPackets);
+        _chainsUsed = 0;
         Array.Clear(_packetsWithLayer);
         Array.Clear(_problems);
         _unsupportedLinkTypes.Clear();

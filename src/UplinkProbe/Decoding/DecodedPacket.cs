@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace UplinkProbe.Decoding;
 
 /// <summary>
@@ -10,10 +12,37 @@ public sealed class DecodedPacket
     public const int MaxLayers = 128;
 
     private readonly Layer[] _layers = new Layer[MaxLayers];
+    /// <summary>How many layer kinds <see cref="Chain"/> holds exactly (6 bits each).</summary>
+    public const int ChainCapacity = 10;
 
-    public int LayerCount { get; private set; }
+    private int _count;
+    private ulong _chain;
 
-    public ReadOnlySpan<Layer> Layers => _layers.AsSpan(0, LayerCount);
+    public int LayerCount => _count;
+
+    /// <summary>
+    /// The kinds of the layers in order, 6 bits each, the last layer in the low bits: exact while
+    /// <see cref="LayerCount"/> ≤ <see cref="ChainCapacity"/> (kinds are below 64 and never 0), so counters can tally
+    /// whole chains with one lookup instead of walking them.
+    /// </summary>
+    public ulong Chain => _chain;
+
+    /// <summary>One bit per <see cref="LayerKind"/> present (bit n = kind n).</summary>
+    public ulong LayerMask
+    {
+        get
+        {
+            ulong mask = 0;
+            foreach (Layer layer in Layers)
+            {
+                mask |= 1UL << ((int)layer.Kind & 63);
+            }
+
+            return mask;
+        }
+    }
+
+    public ReadOnlySpan<Layer> Layers => new(_layers, 0, _count);
 
     public LinkType LinkType { get; private set; }
 
@@ -53,7 +82,8 @@ public sealed class DecodedPacket
     /// <summary>Starts a new packet; <paramref name="originalLength"/> is the on-the-wire length, or -1 when unknown.</summary>
     public void Reset(LinkType linkType, int length, int originalLength)
     {
-        LayerCount = 0;
+        _count = 0;
+        _chain = 0;
         LinkType = linkType;
         Length = length;
         OriginalLength = originalLength;
@@ -62,17 +92,33 @@ public sealed class DecodedPacket
         ProblemOffset = 0;
     }
 
-    /// <summary>Appends a layer; false (and <see cref="DecodeProblem.TooManyLayers"/>) when the chain is full.</summary>
+    /// <summary>Appends a layer; false (and <see cref="DecodeProblem.TooManyLayers"/>) when the chain is full. Kinds are
+    /// <see cref="LayerKind"/> values (below 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryAdd(LayerKind kind, int offset, int length, byte depth)
     {
-        if (LayerCount == MaxLayers)
+        int count = _count;
+        Layer[] layers = _layers;
+        if ((uint)count >= (uint)layers.Length)
         {
             SetProblem(DecodeProblem.TooManyLayers, kind, offset);
             return false;
         }
 
-        _layers[LayerCount++] = new Layer(kind, offset, length, depth);
+        layers[count] = new Layer(kind, offset, length, depth);
+        _count = count + 1;
+        _chain = (_chain << 6) | ((ulong)kind & 63);
         return true;
+    }
+
+    /// <summary>The layer array the decoder fills directly (see <see cref="SetLayers"/>).</summary>
+    internal Layer[] LayerBuffer => _layers;
+
+    /// <summary>Sets how many entries of <see cref="LayerBuffer"/> are valid and their <see cref="Chain"/>.</summary>
+    internal void SetLayers(int count, ulong chain)
+    {
+        _count = count;
+        _chain = chain;
     }
 
     /// <summary>Records why decoding stopped; the first problem wins.</summary>

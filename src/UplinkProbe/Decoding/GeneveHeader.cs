@@ -43,13 +43,14 @@ public readonly ref struct GeneveHeader
             return false;
         }
 
-        // Walk the options; the common OVN case is one 8-byte option.
-        ReadOnlySpan<byte> options = data.Slice(FixedLength, headerLength - FixedLength);
-        int pos = 0;
-        while (pos < options.Length)
+        // Walk the options; the common OVN case is one 8-byte option. Each option header's 4 bytes lie inside the
+        // options area (its length is a multiple of 4 and pos < headerLength), so the unchecked read stays in bounds.
+        ref byte start = ref Wire.Start(data);
+        int pos = FixedLength;
+        while (pos < headerLength)
         {
-            int optionLength = 4 + ((options[pos + 3] & 0x1F) * 4);
-            if (optionLength > options.Length - pos)
+            int optionLength = 4 + ((Wire.U8(ref start, pos + 3) & 0x1F) * 4);
+            if (optionLength > headerLength - pos)
             {
                 problem = DecodeProblem.GeneveOptionOverrun;
                 return false;

@@ -42,7 +42,7 @@ public readonly ref struct Ipv4Header
             return false;
         }
 
-        int total = BinaryPrimitives.ReadUInt16BigEndian(data.Slice(2));
+        int total = Wire.U16(ref Wire.Start(data), 2); // data.Length ≥ headerLength ≥ 20
         if (total != 0 && total < headerLength)
         {
             problem = DecodeProblem.Ipv4TotalLengthTooSmall;

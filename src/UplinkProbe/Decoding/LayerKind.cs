@@ -1,6 +1,7 @@
 namespace UplinkProbe.Decoding;
 
 /// <summary>A protocol layer the decoder recognises. Each decoded layer names the next one, as in gopacket.</summary>
+/// <remarks>Values must stay below 64: <see cref="DecodedPacket.LayerMask"/> has one bit per kind.</remarks>
 public enum LayerKind : byte
 {
     None = 0,

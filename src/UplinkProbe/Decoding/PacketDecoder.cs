@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Decoding;
 
@@ -24,7 +25,7 @@ public sealed class PacketDecoder
     private readonly PacketDecoderOptions _options;
     private readonly int _maxTunnelDepth;
 
-    /// <summary>UDP port → tunnel/liveness layer kind (None = not ours).</summary>
+    /// <summary>UDP port → tunnel/liveness layer kind (None = not ours); exactly 65536 entries, indexed unchecked.</summary>
     private readonly LayerKind[] _udpPorts = new LayerKind[65536];
 
     public PacketDecoder(PacketDecoderOptions? options = null)
@@ -91,11 +92,17 @@ public sealed class PacketDecoder
                 return;
         }
 
+        // The chain is built in locals (count, chain) and stored into the result once, at Done; the cold layers
+        // in DecodeRare work on the result directly, so the locals are stored before and reloaded after.
+        Layer[] layers = result.LayerBuffer;
+        int count = 0;
+        ulong chain = 0;
         int offset = 0;
         int end = packet.Length;
         int limit = Unknown;
         byte depth = 0;
         byte nextHeader = 0; // IPv6 chain: the type of the extension header about to be read
+        DecodeProblem problem;
 
         while (true)
         {
@@ -105,25 +112,27 @@ public sealed class PacketDecoder
                 avail = offset;
             }
 
-            ReadOnlySpan<byte> data = packet.Slice(offset, avail - offset);
-            DecodeProblem problem;
+            // offset ≤ avail ≤ end ≤ packet.Length holds by construction: every header length added to offset was
+            // checked against the window it was read from.
+            ReadOnlySpan<byte> data = Wire.Window(packet, offset, avail);
+            ref byte p = ref Wire.Start(data);
 
             switch (next)
             {
                 case LayerKind.Ethernet:
                 {
-                    if (!EthernetHeader.TryRead(data, out EthernetHeader eth, out problem))
+                    if (!EthernetHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Ethernet, offset, EthernetHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ethernet, offset, EthernetHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += EthernetHeader.Length;
-                    ushort type = eth.TypeOrLength;
+                    ushort type = Wire.U16(ref p, 12);
                     if (type < EtherTypes.MinEtherType)
                     {
                         limit = Math.Min(limit, offset + type);
@@ -134,24 +143,24 @@ public sealed class PacketDecoder
                         next = FromEtherType(type);
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Dot1Q:
                 case LayerKind.Dot1AD:
                 {
-                    if (!VlanTag.TryRead(data, out VlanTag tag, out problem))
+                    if (!VlanTag.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(next, offset, VlanTag.Length, depth))
+                    if (!Push(layers, ref count, ref chain, next, offset, VlanTag.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += VlanTag.Length;
-                    ushort type = tag.EtherType;
+                    ushort type = Wire.U16(ref p, 2);
                     if (type < EtherTypes.MinEtherType)
                     {
                         limit = Math.Min(limit, offset + type);
@@ -162,406 +171,98 @@ public sealed class PacketDecoder
                         next = FromEtherType(type);
                     }
 
-                    break;
-                }
-
-                case LayerKind.VnTag:
-                {
-                    if (!VnTag.TryRead(data, out VnTag vntag, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.VnTag, offset, VnTag.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += VnTag.Length;
-                    ushort type = vntag.EtherType;
-                    if (type < EtherTypes.MinEtherType)
-                    {
-                        limit = Math.Min(limit, offset + type);
-                        next = LayerKind.Llc;
-                    }
-                    else
-                    {
-                        next = FromEtherType(type);
-                    }
-
-                    break;
-                }
-
-                case LayerKind.PbbITag:
-                {
-                    if (!PbbITag.TryRead(data, out PbbITag itag, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.PbbITag, offset, PbbITag.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += PbbITag.Length;
-                    ushort type = itag.EtherType;
-                    if (type < EtherTypes.MinEtherType)
-                    {
-                        limit = Math.Min(limit, offset + type);
-                        next = LayerKind.Llc;
-                    }
-                    else
-                    {
-                        next = FromEtherType(type);
-                    }
-
-                    // The customer frame is encapsulated (MAC-in-MAC): its tags and payload are one level deeper.
-                    if (!EnterTunnel(result, ref depth, offset, avail))
-                    {
-                        return;
-                    }
-
-                    break;
-                }
-
-                case LayerKind.Mpls:
-                {
-                    if (!MplsLabel.TryRead(data, out MplsLabel label, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Mpls, offset, MplsLabel.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += MplsLabel.Length;
-                    if (!label.BottomOfStack)
-                    {
-                        break;
-                    }
-
-                    if (data.Length == MplsLabel.Length)
-                    {
-                        // Something must follow the stack (RFC 3032 2.1): nothing at all is a cut (or, whole, too short).
-                        problem = DecodeProblem.TruncatedMpls;
-                        goto Fail;
-                    }
-
-                    next = AfterLabelStack(label.Label, data.Slice(MplsLabel.Length));
-                    if (next == LayerKind.Ethernet && !EnterTunnel(result, ref depth, offset, avail))
-                    {
-                        return;
-                    }
-
-                    break;
-                }
-
-                case LayerKind.PwControlWord:
-                case LayerKind.PwAch:
-                {
-                    if (!PseudowireHeader.TryRead(data, out PseudowireHeader pw, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(next, offset, PseudowireHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += PseudowireHeader.Length;
-                    if (next == LayerKind.PwControlWord)
-                    {
-                        next = LayerKind.Ethernet;
-                        if (!EnterTunnel(result, ref depth, offset, avail))
-                        {
-                            return;
-                        }
-                    }
-                    else
-                    {
-                        next = pw.ChannelType switch
-                        {
-                            PseudowireHeader.ChannelIpv4 => LayerKind.Ipv4,
-                            PseudowireHeader.ChannelIpv6 => LayerKind.Ipv6,
-                            PseudowireHeader.ChannelBfd => LayerKind.Bfd,
-                            _ => LayerKind.Payload,
-                        };
-                    }
-
-                    break;
-                }
-
-                case LayerKind.Llc:
-                {
-                    if (!LlcHeader.TryRead(data, out LlcHeader llc, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int length = llc.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Llc, offset, length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += length;
-                    next = llc.IsSnap ? LayerKind.Snap : LayerKind.Payload;
-                    break;
-                }
-
-                case LayerKind.Snap:
-                {
-                    if (!SnapHeader.TryRead(data, out SnapHeader snap, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Snap, offset, SnapHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += SnapHeader.Length;
-                    next = snap.IsEtherType ? FromEtherType(snap.ProtocolId) : LayerKind.Payload;
-                    break;
-                }
-
-                case LayerKind.LinuxSll:
-                {
-                    if (!LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.LinuxSll, offset, LinuxSllHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LinuxSllHeader.Length;
-                    next = FromSllProtocol(sll.HardwareType, sll.Protocol);
-                    break;
-                }
-
-                case LayerKind.LinuxSll2:
-                {
-                    if (!LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.LinuxSll2, offset, LinuxSll2Header.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LinuxSll2Header.Length;
-                    next = FromSllProtocol(sll2.HardwareType, sll2.Protocol);
-                    break;
-                }
-
-                case LayerKind.Loopback:
-                {
-                    if (!LoopbackHeader.TryRead(data, out LoopbackHeader loop, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Loopback, offset, LoopbackHeader.Length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += LoopbackHeader.Length;
-                    next = loop.IsIpv4 ? LayerKind.Ipv4 : loop.IsIpv6 ? LayerKind.Ipv6 : LayerKind.Payload;
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Arp:
                 case LayerKind.Rarp:
                 {
-                    if (!ArpPacket.TryRead(data, out ArpPacket arp, out problem))
+                    if (!ArpPacket.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    result.TryAdd(next, offset, arp.MessageLength, depth);
-                    return;
+                    int length = ArpPacket.FixedLength + (2 * (Wire.U8(ref p, 4) + Wire.U8(ref p, 5)));
+                    if (!Push(layers, ref count, ref chain, next, offset, length, depth))
+                    {
+                        goto TooMany;
+                    }
+
+                    goto Done;
                 }
 
                 case LayerKind.Ipv4:
                 {
-                    if (!Ipv4Header.TryRead(data, out Ipv4Header ip, out problem))
+                    if (!Ipv4Header.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int headerLength = ip.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Ipv4, offset, headerLength, depth))
+                    int headerLength = (Wire.U8(ref p, 0) & 0x0F) * 4;
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ipv4, offset, headerLength, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
-                    int total = ip.TotalLength;
+                    int total = Wire.U16(ref p, 2);
                     if (total != 0)
                     {
                         limit = Math.Min(limit, offset + total);
                     }
 
                     offset += headerLength;
-                    if (ip.FragmentOffset != 0)
+                    int fragment = Wire.U16(ref p, 6);
+                    if ((fragment & 0x1FFF) != 0)
                     {
                         next = LayerKind.Payload;
                     }
                     else
                     {
-                        if (ip.MoreFragments)
+                        if ((fragment & 0x2000) != 0)
                         {
                             // First fragment: the bytes stop here, but upper-layer lengths describe the whole datagram.
                             end = Math.Min(end, limit);
                             limit = Unknown;
                         }
 
-                        next = FromIpProtocol(ip.Protocol);
+                        next = FromIpProtocol(Wire.U8(ref p, 9));
                     }
 
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Ipv6:
                 {
-                    if (!Ipv6Header.TryRead(data, out Ipv6Header ip6, out problem))
+                    if (!Ipv6Header.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Ipv6, offset, Ipv6Header.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Ipv6, offset, Ipv6Header.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
-                    int payloadLength = ip6.PayloadLength;
+                    int payloadLength = Wire.U16(ref p, 4);
                     if (payloadLength != 0)
                     {
                         limit = Math.Min(limit, offset + Ipv6Header.Length + payloadLength);
                     }
 
                     offset += Ipv6Header.Length;
-                    nextHeader = ip6.NextHeader;
+                    nextHeader = Wire.U8(ref p, 6);
                     next = FromIpv6NextHeader(nextHeader);
-                    break;
-                }
-
-                case LayerKind.Ipv6HopByHop:
-                case LayerKind.Ipv6Routing:
-                case LayerKind.Ipv6Fragment:
-                case LayerKind.Ipv6DestinationOptions:
-                case LayerKind.Ipv6AuthenticationHeader:
-                {
-                    if (!Ipv6ExtensionHeader.TryRead(data, nextHeader, out Ipv6ExtensionHeader ext, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int length = ext.HeaderLength;
-                    if (!result.TryAdd(next, offset, length, depth))
-                    {
-                        return;
-                    }
-
-                    offset += length;
-                    nextHeader = ext.NextHeader;
-                    if (next == LayerKind.Ipv6Fragment)
-                    {
-                        if (ext.FragmentOffset != 0)
-                        {
-                            next = LayerKind.Payload;
-                            break;
-                        }
-
-                        if (ext.MoreFragments)
-                        {
-                            end = Math.Min(end, limit);
-                            limit = Unknown;
-                        }
-                    }
-
-                    next = FromIpv6NextHeader(nextHeader);
-                    break;
-                }
-
-                case LayerKind.Icmpv4:
-                {
-                    if (!Icmpv4Header.TryRead(data, out _, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
-                    if (MessageCut(limit, end, packet.Length, originalLength))
-                    {
-                        // The message is decoded as a whole, so a capture that stops inside it is a truncation.
-                        result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
-                    }
-
-                    return;
-                }
-
-                case LayerKind.Icmpv6:
-                {
-                    if (!Icmpv6Header.TryRead(data, out Icmpv6Header icmp6, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    int fixedLength = NdpMessage.FixedLengthOf(icmp6.Type);
-                    if (data.Length < fixedLength)
-                    {
-                        problem = limit <= end ? DecodeProblem.NdpMessageTooShort : DecodeProblem.TruncatedIcmpv6;
-                        result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth);
-                        result.SetProblem(problem, LayerKind.Icmpv6, offset);
-                        return;
-                    }
-
-                    if (!result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth))
-                    {
-                        return;
-                    }
-
-                    if (fixedLength != 0 && NdpMessage.TryRead(data, out NdpMessage nd, out _))
-                    {
-                        problem = nd.ValidateOptions(out int optionOffset);
-                        if (problem != DecodeProblem.None)
-                        {
-                            if (problem == DecodeProblem.TruncatedNdpOption && limit <= end)
-                            {
-                                problem = DecodeProblem.NdpOptionOverrun;
-                            }
-
-                            result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
-                        }
-                    }
-
-                    if (MessageCut(limit, end, packet.Length, originalLength))
-                    {
-                        result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
-                    }
-
-                    return;
+                    continue;
                 }
 
                 case LayerKind.Udp:
                 {
-                    if (!UdpHeader.TryRead(data, out UdpHeader udp, out problem))
+                    if (!UdpHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = udp.DatagramLength;
+                    int length = Wire.U16(ref p, 4);
                     if (length != 0)
                     {
                         if (limit != Unknown && offset + length > limit)
@@ -573,63 +274,67 @@ public sealed class PacketDecoder
                         limit = Math.Min(limit, offset + length);
                     }
 
-                    if (!result.TryAdd(LayerKind.Udp, offset, UdpHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Udp, offset, UdpHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += UdpHeader.Length;
-                    ushort sport = udp.SourcePort, dport = udp.DestinationPort;
-                    LayerKind kind = _udpPorts[Math.Min(sport, dport)];
-                    next = kind != LayerKind.None ? kind : _udpPorts[Math.Max(sport, dport)];
-                    if (next == LayerKind.None)
+                    // The lower port decides first (the well-known side); the table has an entry for every port.
+                    ushort sport = Wire.U16(ref p, 0), dport = Wire.U16(ref p, 2);
+                    ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
+                    LayerKind kind = Unsafe.Add(ref ports, Math.Min(sport, dport));
+                    if (kind == LayerKind.None)
                     {
-                        next = LayerKind.Payload;
+                        kind = Unsafe.Add(ref ports, Math.Max(sport, dport));
                     }
 
-                    break;
+                    next = kind == LayerKind.None ? LayerKind.Payload : kind;
+
+                    continue;
                 }
 
                 case LayerKind.Tcp:
                 {
-                    if (!TcpHeader.TryRead(data, out TcpHeader tcp, out problem))
+                    if (!TcpHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = tcp.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Tcp, offset, length, depth))
+                    int length = (Wire.U8(ref p, 12) >> 4) * 4;
+                    if (!Push(layers, ref count, ref chain, LayerKind.Tcp, offset, length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += length;
                     next = LayerKind.Payload;
-                    break;
+                    continue;
                 }
 
                 case LayerKind.Geneve:
                 {
-                    if (!GeneveHeader.TryRead(data, out GeneveHeader geneve, out problem))
+                    if (!GeneveHeader.TryRead(data, out _, out problem))
                     {
                         goto Fail;
                     }
 
-                    int length = geneve.HeaderLength;
-                    if (!result.TryAdd(LayerKind.Geneve, offset, length, depth))
+                    int length = GeneveHeader.FixedLength + ((Wire.U8(ref p, 0) & 0x3F) * 4);
+                    if (!Push(layers, ref count, ref chain, LayerKind.Geneve, offset, length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += length;
-                    ushort protocol = geneve.ProtocolType;
+                    ushort protocol = Wire.U16(ref p, 2);
                     next = protocol == EtherTypes.TransparentEthernetBridging ? LayerKind.Ethernet : FromEtherType(protocol);
-                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    if (depth >= _maxTunnelDepth)
                     {
-                        return;
+                        goto TooDeep;
                     }
 
-                    break;
+                    depth++;
+                    continue;
                 }
 
                 case LayerKind.Vxlan:
@@ -639,57 +344,477 @@ public sealed class PacketDecoder
                         goto Fail;
                     }
 
-                    if (!result.TryAdd(LayerKind.Vxlan, offset, VxlanHeader.Length, depth))
+                    if (!Push(layers, ref count, ref chain, LayerKind.Vxlan, offset, VxlanHeader.Length, depth))
                     {
-                        return;
+                        goto TooMany;
                     }
 
                     offset += VxlanHeader.Length;
                     next = LayerKind.Ethernet;
-                    if (!EnterTunnel(result, ref depth, offset, avail))
+                    if (depth >= _maxTunnelDepth)
+                    {
+                        goto TooDeep;
+                    }
+
+                    depth++;
+                    continue;
+                }
+
+                case LayerKind.Payload:
+                    if (!data.IsEmpty && !Push(layers, ref count, ref chain, LayerKind.Payload, offset, data.Length, depth))
+                    {
+                        goto TooMany;
+                    }
+
+                    goto Done;
+
+                case LayerKind.None:
+                    goto Done;
+
+                // The rare kinds are listed so that the switch stays one dense jump table.
+                case LayerKind.Llc:
+                case LayerKind.Snap:
+                case LayerKind.LinuxSll:
+                case LayerKind.LinuxSll2:
+                case LayerKind.Loopback:
+                case LayerKind.VnTag:
+                case LayerKind.PbbITag:
+                case LayerKind.Mpls:
+                case LayerKind.PwControlWord:
+                case LayerKind.PwAch:
+                case LayerKind.Ipv6HopByHop:
+                case LayerKind.Ipv6Routing:
+                case LayerKind.Ipv6Fragment:
+                case LayerKind.Ipv6DestinationOptions:
+                case LayerKind.Ipv6AuthenticationHeader:
+                case LayerKind.Icmpv4:
+                case LayerKind.Icmpv6:
+                case LayerKind.Bfd:
+                default:
+                {
+                    result.SetLayers(count, chain);
+                    var state = new WalkState(offset, end, limit, depth, nextHeader);
+                    next = DecodeRare(next, packet, data, result, originalLength, ref state);
+                    if (next == LayerKind.None)
                     {
                         return;
                     }
 
+                    count = result.LayerCount;
+                    chain = result.Chain;
+                    (offset, end, limit, depth, nextHeader) = (state.Offset, state.End, state.Limit, state.Depth, state.NextHeader);
+                    continue;
+                }
+            }
+        }
+
+    Done:
+        result.SetLayers(count, chain);
+        return;
+
+    Fail:
+        result.SetLayers(count, chain);
+        Fail(result, problem, next, offset, limit, end);
+        return;
+
+    TooMany:
+        result.SetLayers(count, chain);
+        result.SetProblem(DecodeProblem.TooManyLayers, next, offset);
+        return;
+
+    TooDeep:
+        // Past the tunnel-depth limit the inner bytes become payload and the packet is marked.
+        result.SetLayers(count, chain);
+        EnterTunnel(result, ref depth, offset, Math.Max(offset, Math.Min(end, limit)));
+        return;
+    }
+
+    /// <summary>Appends a layer to the chain being built; false when <see cref="DecodedPacket.MaxLayers"/> is reached.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Push(Layer[] layers, ref int count, ref ulong chain, LayerKind kind, int offset, int length, byte depth)
+    {
+        int n = count;
+        if ((uint)n >= (uint)layers.Length)
+        {
+            return false;
+        }
+
+        layers[n] = new Layer(kind, offset, length, depth);
+        count = n + 1;
+        chain = (chain << 6) | ((ulong)kind & 63);
+        return true;
+    }
+
+    /// <summary>The cold half of <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/>: layers that are rare on
+    /// an OVN uplink, kept out of the hot loop so the JIT inlines the common headers there. Returns the next layer, or
+    /// <see cref="LayerKind.None"/> when decoding stops (a leaf, a problem, or the end).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private LayerKind DecodeRare(LayerKind next, ReadOnlySpan<byte> packet, ReadOnlySpan<byte> data, DecodedPacket result, int originalLength, ref WalkState state)
+    {
+        int offset = state.Offset, end = state.End, limit = state.Limit;
+        int avail = offset + data.Length;
+        byte depth = state.Depth, nextHeader = state.NextHeader;
+        DecodeProblem problem;
+        switch (next)
+        {
+            case LayerKind.VnTag:
+            {
+                if (!VnTag.TryRead(data, out VnTag vntag, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.VnTag, offset, VnTag.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += VnTag.Length;
+                ushort type = vntag.EtherType;
+                if (type < EtherTypes.MinEtherType)
+                {
+                    limit = Math.Min(limit, offset + type);
+                    next = LayerKind.Llc;
+                }
+                else
+                {
+                    next = FromEtherType(type);
+                }
+
+                break;
+            }
+
+            case LayerKind.PbbITag:
+            {
+                if (!PbbITag.TryRead(data, out PbbITag itag, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.PbbITag, offset, PbbITag.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += PbbITag.Length;
+                ushort type = itag.EtherType;
+                if (type < EtherTypes.MinEtherType)
+                {
+                    limit = Math.Min(limit, offset + type);
+                    next = LayerKind.Llc;
+                }
+                else
+                {
+                    next = FromEtherType(type);
+                }
+
+                // The customer frame is encapsulated (MAC-in-MAC): its tags and payload are one level deeper.
+                if (!EnterTunnel(result, ref depth, offset, avail))
+                {
+                    return LayerKind.None;
+                }
+
+                break;
+            }
+
+            case LayerKind.Mpls:
+            {
+                if (!MplsLabel.TryRead(data, out MplsLabel label, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Mpls, offset, MplsLabel.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += MplsLabel.Length;
+                if (!label.BottomOfStack)
+                {
                     break;
                 }
 
-                case LayerKind.Bfd:
+                if (data.Length == MplsLabel.Length)
                 {
-                    if (!BfdControlPacket.TryRead(data, out BfdControlPacket bfd, out problem))
-                    {
-                        goto Fail;
-                    }
-
-                    result.TryAdd(LayerKind.Bfd, offset, bfd.MessageLength, depth);
-                    return;
+                    // Something must follow the stack (RFC 3032 2.1): nothing at all is a cut (or, whole, too short).
+                    problem = DecodeProblem.TruncatedMpls;
+                    goto Fail;
                 }
 
-                case LayerKind.Payload:
-                    if (!data.IsEmpty)
+                next = AfterLabelStack(label.Label, data.Slice(MplsLabel.Length));
+                if (next == LayerKind.Ethernet && !EnterTunnel(result, ref depth, offset, avail))
+                {
+                    return LayerKind.None;
+                }
+
+                break;
+            }
+
+            case LayerKind.PwControlWord:
+            case LayerKind.PwAch:
+            {
+                if (!PseudowireHeader.TryRead(data, out PseudowireHeader pw, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(next, offset, PseudowireHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += PseudowireHeader.Length;
+                if (next == LayerKind.PwControlWord)
+                {
+                    next = LayerKind.Ethernet;
+                    if (!EnterTunnel(result, ref depth, offset, avail))
                     {
-                        result.TryAdd(LayerKind.Payload, offset, data.Length, depth);
+                        return LayerKind.None;
+                    }
+                }
+                else
+                {
+                    next = pw.ChannelType switch
+                    {
+                        PseudowireHeader.ChannelIpv4 => LayerKind.Ipv4,
+                        PseudowireHeader.ChannelIpv6 => LayerKind.Ipv6,
+                        PseudowireHeader.ChannelBfd => LayerKind.Bfd,
+                        _ => LayerKind.Payload,
+                    };
+                }
+
+                break;
+            }
+
+            case LayerKind.Llc:
+            {
+                if (!LlcHeader.TryRead(data, out LlcHeader llc, out problem))
+                {
+                    goto Fail;
+                }
+
+                int length = llc.HeaderLength;
+                if (!result.TryAdd(LayerKind.Llc, offset, length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += length;
+                next = llc.IsSnap ? LayerKind.Snap : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.Snap:
+            {
+                if (!SnapHeader.TryRead(data, out SnapHeader snap, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Snap, offset, SnapHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += SnapHeader.Length;
+                next = snap.IsEtherType ? FromEtherType(snap.ProtocolId) : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.LinuxSll:
+            {
+                if (!LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.LinuxSll, offset, LinuxSllHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LinuxSllHeader.Length;
+                next = FromSllProtocol(sll.HardwareType, sll.Protocol);
+                break;
+            }
+
+            case LayerKind.LinuxSll2:
+            {
+                if (!LinuxSll2Header.TryRead(data, out LinuxSll2Header sll2, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.LinuxSll2, offset, LinuxSll2Header.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LinuxSll2Header.Length;
+                next = FromSllProtocol(sll2.HardwareType, sll2.Protocol);
+                break;
+            }
+
+            case LayerKind.Loopback:
+            {
+                if (!LoopbackHeader.TryRead(data, out LoopbackHeader loop, out problem))
+                {
+                    goto Fail;
+                }
+
+                if (!result.TryAdd(LayerKind.Loopback, offset, LoopbackHeader.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += LoopbackHeader.Length;
+                next = loop.IsIpv4 ? LayerKind.Ipv4 : loop.IsIpv6 ? LayerKind.Ipv6 : LayerKind.Payload;
+                break;
+            }
+
+            case LayerKind.Ipv6HopByHop:
+            case LayerKind.Ipv6Routing:
+            case LayerKind.Ipv6Fragment:
+            case LayerKind.Ipv6DestinationOptions:
+            case LayerKind.Ipv6AuthenticationHeader:
+            {
+                if (!Ipv6ExtensionHeader.TryRead(data, nextHeader, out Ipv6ExtensionHeader ext, out problem))
+                {
+                    goto Fail;
+                }
+
+                int length = ext.HeaderLength;
+                if (!result.TryAdd(next, offset, length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                offset += length;
+                nextHeader = ext.NextHeader;
+                if (next == LayerKind.Ipv6Fragment)
+                {
+                    if (ext.FragmentOffset != 0)
+                    {
+                        next = LayerKind.Payload;
+                        break;
                     }
 
-                    return;
+                    if (ext.MoreFragments)
+                    {
+                        end = Math.Min(end, limit);
+                        limit = Unknown;
+                    }
+                }
 
-                default:
-                    return;
+                next = FromIpv6NextHeader(nextHeader);
+                break;
             }
 
-            continue;
-
-        Fail:
-            // Bytes missing because the enclosing layer's own length ends here (and the capture holds all of it)
-            // mean the packet contradicts itself; bytes missing because the capture stopped are a truncation.
-            if (limit <= end && DecodeProblems.IsTruncation(problem))
+            case LayerKind.Icmpv4:
             {
-                problem = OverrunProblem(problem);
+                if (!Icmpv4Header.TryRead(data, out _, out problem))
+                {
+                    goto Fail;
+                }
+
+                result.TryAdd(LayerKind.Icmpv4, offset, data.Length, depth);
+                if (MessageCut(limit, end, packet.Length, originalLength))
+                {
+                    // The message is decoded as a whole, so a capture that stops inside it is a truncation.
+                    result.SetProblem(DecodeProblem.TruncatedIcmpv4, LayerKind.Icmpv4, offset);
+                }
+
+                return LayerKind.None;
             }
 
-            result.SetProblem(problem, next, offset);
-            return;
+            case LayerKind.Icmpv6:
+            {
+                if (!Icmpv6Header.TryRead(data, out Icmpv6Header icmp6, out problem))
+                {
+                    goto Fail;
+                }
+
+                int fixedLength = NdpMessage.FixedLengthOf(icmp6.Type);
+                if (data.Length < fixedLength)
+                {
+                    problem = limit <= end ? DecodeProblem.NdpMessageTooShort : DecodeProblem.TruncatedIcmpv6;
+                    result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth);
+                    result.SetProblem(problem, LayerKind.Icmpv6, offset);
+                    return LayerKind.None;
+                }
+
+                if (!result.TryAdd(LayerKind.Icmpv6, offset, data.Length, depth))
+                {
+                    return LayerKind.None;
+                }
+
+                if (fixedLength != 0 && NdpMessage.TryRead(data, out NdpMessage nd, out _))
+                {
+                    problem = nd.ValidateOptions(out int optionOffset);
+                    if (problem != DecodeProblem.None)
+                    {
+                        if (problem == DecodeProblem.TruncatedNdpOption && limit <= end)
+                        {
+                            problem = DecodeProblem.NdpOptionOverrun;
+                        }
+
+                        result.SetProblem(problem, LayerKind.Icmpv6, offset + optionOffset);
+                    }
+                }
+
+                if (MessageCut(limit, end, packet.Length, originalLength))
+                {
+                    result.SetProblem(DecodeProblem.TruncatedIcmpv6, LayerKind.Icmpv6, offset);
+                }
+
+                return LayerKind.None;
+            }
+
+            case LayerKind.Bfd:
+            {
+                if (!BfdControlPacket.TryRead(data, out BfdControlPacket bfd, out problem))
+                {
+                    goto Fail;
+                }
+
+                result.TryAdd(LayerKind.Bfd, offset, bfd.MessageLength, depth);
+                return LayerKind.None;
+            }
+
+            default:
+                return LayerKind.None;
         }
+
+        state = new WalkState(offset, end, limit, depth, nextHeader);
+        return next;
+
+    Fail:
+        Fail(result, problem, next, offset, limit, end);
+        return LayerKind.None;
+    }
+
+    /// <summary>Records a failed header: missing bytes the enclosing layer's own length cut off (while the capture holds
+    /// all of it) mean the packet contradicts itself; bytes missing because the capture stopped are a truncation.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Fail(DecodedPacket result, DecodeProblem problem, LayerKind layer, int offset, int limit, int end)
+    {
+        if (limit <= end && DecodeProblems.IsTruncation(problem))
+        {
+            problem = OverrunProblem(problem);
+        }
+
+        result.SetProblem(problem, layer, offset);
+    }
+
+    /// <summary>The walk's position, handed to and from <see cref="DecodeRare"/>.</summary>
+    private struct WalkState(int offset, int end, int limit, byte depth, byte nextHeader)
+    {
+        public int Offset = offset;
+        public int End = end;
+        public int Limit = limit;
+        public byte Depth = depth;
+        public byte NextHeader = nextHeader;
     }
 
     /// <summary>
@@ -774,6 +899,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an EtherType introduces; <see cref="LayerKind.Payload"/> for types not decoded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromEtherType(ushort etherType) => etherType switch
     {
         EtherTypes.Ipv4 => LayerKind.Ipv4,
@@ -789,6 +915,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an IPv4 protocol number introduces.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromIpProtocol(byte protocol) => protocol switch
     {
         IpProtocols.Udp => LayerKind.Udp,
@@ -802,6 +929,7 @@ public sealed class PacketDecoder
     };
 
     /// <summary>The layer an IPv6 next-header value introduces (extension headers included; 59 = nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LayerKind FromIpv6NextHeader(byte nextHeader) => nextHeader switch
     {
         IpProtocols.Udp => LayerKind.Udp,

@@ -23,7 +23,7 @@ public readonly ref struct UdpHeader
             return false;
         }
 
-        int length = BinaryPrimitives.ReadUInt16BigEndian(data.Slice(4));
+        int length = Wire.U16(ref Wire.Start(data), 4); // data.Length ≥ 8
         if (length is > 0 and < Length)
         {
             problem = DecodeProblem.UdpBadLength;
@@ -94,7 +94,7 @@ public readonly ref struct TcpHeader
             return false;
         }
 
-        int headerLength = (data[12] >> 4) * 4;
+        int headerLength = (Wire.U8(ref Wire.Start(data), 12) >> 4) * 4; // data.Length ≥ 20
         if (headerLength < MinLength)
         {
             problem = DecodeProblem.TcpBadHeaderLength;
