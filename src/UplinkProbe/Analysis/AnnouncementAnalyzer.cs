@@ -31,6 +31,9 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         SolicitedNa,
     }
 
+    /// <summary>Announcements and MAC changes kept per binding; beyond this (a storm, a conflict that never settles) they are only counted.</summary>
+    private const int MaxGarpsPerBinding = 1024;
+
     /// <summary>The key RARP claims use: they carry a MAC, no IP.</summary>
     private static readonly UInt128 NoIp = UInt128.MaxValue;
 
@@ -127,7 +130,15 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
         if (kind is ClaimKind.GratuitousRequest or ClaimKind.GratuitousReply or ClaimKind.Announcement or ClaimKind.Rarp or ClaimKind.UnsolicitedNa && sent)
         {
-            state.Garps.Add((ns, packet.Source.Index, packet.Record.Number));
+            // OVN sends five per claim; a storm is counted but only its start is kept, so memory stays bounded.
+            if (state.Garps.Count < MaxGarpsPerBinding)
+            {
+                state.Garps.Add((ns, packet.Source.Index, packet.Record.Number));
+            }
+            else
+            {
+                state.GarpsNotKept++;
+            }
         }
 
         if (ip == NoIp)
@@ -140,7 +151,10 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         if (!ipState.LastMacBySource.TryGetValue(packet.Source.Index, out MacAddress last) || last != mac)
         {
             ipState.LastMacBySource[packet.Source.Index] = mac;
-            ipState.Changes.Add((ns, mac, packet.Source.Index, packet.Record.Number));
+            if (ipState.Changes.Count < MaxGarpsPerBinding)
+            {
+                ipState.Changes.Add((ns, mac, packet.Source.Index, packet.Record.Number));
+            }
         }
     }
 
@@ -167,6 +181,10 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
             a.Evidence.AddRange(state.Evidence.GroupBy(e => e.Source).Select(g => new Evidence(sources[g.Key].Path, sources[g.Key].Node, g.Select(e => e.Frame).ToList())));
             report.Announcements.Add(a);
             AddBursts(a, state, context, report);
+            if (state.GarpsNotKept > 0)
+            {
+                report.Notes.Add($"{a.Ip} {mac}: {state.Garps.Count + state.GarpsNotKept} gratuitous announcements (a storm); bursts were analysed for the first {state.Garps.Count}");
+            }
         }
 
         AddConflictFindings(context, report);
@@ -289,6 +307,8 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         public List<(int Source, long Frame)> Evidence { get; } = new();
 
         public List<(long Ns, int Source, long Frame)> Garps { get; } = new();
+
+        public long GarpsNotKept { get; set; }
     }
 
     private sealed class IpState
