@@ -16,6 +16,22 @@ internal static class Doc
 
     public static string MacText(byte[] mac) => string.Join(":", mac.Select(b => b.ToString("x2")));
 
+    /// <summary>Writes the frames to a temporary pcapng (one Ethernet interface, outbound) and returns its path.</summary>
+    public static string WritePcapNg(IEnumerable<byte[]> frames)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"uplinkprobe-crafting-{Guid.NewGuid():N}.pcapng");
+        using var w = PcapNgWriter.Create(path);
+        int id = w.AddInterface("up0", LinkType.Ethernet, node: "hv1");
+        long ts = 1_700_000_000_000_000_000;
+        foreach (byte[] f in frames)
+        {
+            w.WritePacket(id, ts, f, PacketDirection.Outbound);
+            ts += 1000;
+        }
+
+        return path;
+    }
+
     /// <summary>Writes the frames to a temporary classic pcap (Ethernet, nanosecond) and returns its path.</summary>
     public static string WritePcap(IEnumerable<byte[]> frames)
     {

@@ -1,5 +1,6 @@
 using UplinkProbe.Crafting;
 using UplinkProbe.Decoding;
+using UplinkProbe.Tests.Differential;
 using UplinkProbe.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
@@ -376,7 +377,9 @@ public sealed class OvnFramesTsharkTests
             "icmpv6.opt.src_linkaddr", "icmpv6.opt.target_linkaddr", "icmpv6.opt.nonce", "icmpv6.opt.mtu",
             "icmpv6.opt.prefix.length", "icmpv6.opt.prefix.flag.l", "icmpv6.opt.prefix.flag.a", "icmpv6.opt.prefix.valid_lifetime",
             "icmpv6.opt.prefix.preferred_lifetime", "icmpv6.opt.prefix", "icmpv6.opt.rdnss.lifetime", "icmpv6.opt.rdnss",
-            "icmpv6.opt.dnssl", "udp.dstport"]);
+            "icmpv6.opt.dnssl", "udp.dstport"],
+            [(7, ["ip6_src", "ip6_dst", "udp_sport", "udp_dport"],
+              "the packet inside the Redirected Header option (RFC 4861 4.6.3): tshark dissects it, UplinkProbe does not take it for traffic on the wire")]);
         foreach (TsharkRow r in rows)
         {
             Assert.Equal("1", r["icmpv6.checksum.status"]);
@@ -511,7 +514,9 @@ public sealed class OvnFramesTsharkTests
             "llc.dsap", "llc.oui", "llc.type", "eth.len", "arp.opcode", "vxlan.flags", "vxlan.vni", "ipv6.tclass", "ipv6.flow",
             "ipv6.hopopts.nxt", "ipv6.hopopts.len", "ipv6.dstopts.nxt", "ipv6.opt.type", "icmpv6.type", "icmpv6.echo.identifier",
             "icmpv6.checksum.status", "ipv6.fraghdr.nxt", "ipv6.fraghdr.more", "ipv6.fraghdr.ident", "tcp.flags.syn",
-            "tcp.options.mss_val", "tcp.checksum.status", "tcp.hdr_len", "udp.length", "udp.checksum.status"]);
+            "tcp.options.mss_val", "tcp.checksum.status", "tcp.hdr_len", "udp.length", "udp.checksum.status"],
+            [(5, ["udp_sport", "udp_dport"],
+              "first IPv6 fragment: tshark waits for reassembly before dissecting UDP; UplinkProbe, like tcpdump, reads the UDP header the first fragment carries")]);
         Assert.Equal("300", rows[0]["ieee8021ad.id"]);
         Assert.Equal("5", rows[0]["ieee8021ad.priority"]);
         Assert.Equal("20", rows[0]["vlan.id"]);
@@ -560,9 +565,18 @@ public sealed class OvnFramesTsharkTests
     }
 
     /// <summary>Writes the frames to pcap, runs tshark with checksum validation and asserts there are no problems.</summary>
-    private List<TsharkRow> Read(List<byte[]> frames, string[] fields, [System.Runtime.CompilerServices.CallerMemberName] string caller = "")
+    /// <summary>
+    /// Writes the frames to pcap and to pcapng, has tshark read both (same rows, no problems), and has UplinkProbe's
+    /// decoder read the pcapng and agree with tshark in every oracle.sh column it decodes.
+    /// </summary>
+    private List<TsharkRow> Read(List<byte[]> frames, string[] fields, [System.Runtime.CompilerServices.CallerMemberName] string caller = "") =>
+        Read(frames, fields, [], caller);
+
+    /// <param name="knownDifferences">(packet, columns, reason) where tshark and UplinkProbe read the same bytes differently on purpose.</param>
+    private List<TsharkRow> Read(List<byte[]> frames, string[] fields, (int Packet, string[] Columns, string Reason)[] knownDifferences, [System.Runtime.CompilerServices.CallerMemberName] string caller = "")
     {
         string path = Doc.WritePcap(frames);
+        string pcapng = Doc.WritePcapNg(frames);
         try
         {
             TsharkResult result = TsharkRunner.ReadFields(path, [.. fields, .. TsharkRunner.ProblemFields], TsharkRunner.ChecksumPreferences);
@@ -571,6 +585,19 @@ public sealed class OvnFramesTsharkTests
             {
                 _output.WriteLine(r.ToString());
                 Assert.True(r.Problems().Count == 0, $"tshark reports problems in frame {r.Number}: {string.Join(" | ", r.Problems())}");
+            }
+
+            TsharkResult fromPcapNg = TsharkRunner.ReadFields(pcapng, [.. fields, .. TsharkRunner.ProblemFields], TsharkRunner.ChecksumPreferences);
+            Assert.Equal(result.Rows.Select(r => r.ToString()), fromPcapNg.Rows.Select(r => r.ToString()));
+
+            if (OracleComparison.RunOracle(pcapng) is { } oracle)
+            {
+                (int exit, var ours, string stderr) = OracleComparison.Decode(pcapng);
+                Assert.True(exit == 0, stderr);
+                List<OracleComparison.Difference>? differences = OracleComparison.Compare(oracle, ours)?
+                    .Where(d => !knownDifferences.Any(k => k.Packet == d.No && k.Columns.Contains(d.Column))).ToList();
+                Assert.NotNull(differences);
+                Assert.True(differences!.Count == 0, "our decoder and tshark disagree: " + string.Join(" | ", differences.Select(d => $"#{d.No} {d.Column}: tshark '{d.Expected}' ours '{d.Actual}'")));
             }
 
             return [.. result.Rows];
@@ -586,6 +613,7 @@ public sealed class OvnFramesTsharkTests
             }
 
             File.Delete(path);
+            File.Delete(pcapng);
         }
     }
 }

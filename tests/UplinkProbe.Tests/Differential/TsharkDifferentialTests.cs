@@ -60,38 +60,33 @@ public sealed class TsharkDifferentialTests
                 continue;
             }
 
-            // tshark 4.0 lists pcapng custom blocks as records ("data", no interface); readers skip and count them.
-            List<string[]> rows = oracle.Rows.Where(r => !(oracle.Get(r, "protocols") == "data" && oracle.Get(r, "if").Length == 0 && oracle.Get(r, "epoch").Length == 0)).ToList();
-            if (rows.Count != ours.Count)
+            List<OracleComparison.Difference>? differences = OracleComparison.Compare(oracle, ours, (column, equalHere) =>
             {
-                failures.Add($"{file}: tshark has {rows.Count} packets, we have {ours.Count} (exit {exit}: {stderr.Trim()})");
+                compared++;
+                perColumn[column].Compared++;
+                if (equalHere)
+                {
+                    equal++;
+                    perColumn[column].Equal++;
+                }
+            });
+            if (differences is null)
+            {
+                failures.Add($"{file}: tshark has {OracleComparison.PacketRows(oracle).Count} packets, we have {ours.Count} (exit {exit}: {stderr.Trim()})");
                 continue;
             }
 
-            for (int i = 0; i < rows.Count; i++)
+            packets += ours.Count;
+            foreach (OracleComparison.Difference d in differences)
             {
-                packets++;
-                int no = int.Parse(oracle.Get(rows[i], "no"), System.Globalization.CultureInfo.InvariantCulture);
-                foreach (string column in OracleProjection.ComparedColumns)
+                if (DifferentialAllowList.Find(file, d.Column, d.No) is { } entry)
                 {
-                    string expected = oracle.Get(rows[i], column);
-                    string actual = OracleProjection.Project(ours[i], column);
-                    compared++;
-                    perColumn[column].Compared++;
-                    if (expected == actual)
-                    {
-                        equal++;
-                        perColumn[column].Equal++;
-                    }
-                    else if (DifferentialAllowList.Find(file, column, no) is { } entry)
-                    {
-                        allowed++;
-                        used.Add((entry, column));
-                    }
-                    else
-                    {
-                        failures.Add($"{file} #{no} {column}: tshark '{expected}' ours '{actual}'");
-                    }
+                    allowed++;
+                    used.Add((entry, d.Column));
+                }
+                else
+                {
+                    failures.Add($"{file} #{d.No} {d.Column}: tshark '{d.Expected}' ours '{d.Actual}'");
                 }
             }
         }
@@ -119,21 +114,7 @@ public sealed class TsharkDifferentialTests
         Assert.True(failures.Count == 0, $"{failures.Count} disagreements with tshark; first: {string.Join(" | ", failures.Take(5))}");
     }
 
-    private static (int Exit, List<JsonElement> Packets, string Stderr) Decode(string path)
-    {
-        using var stdout = new MemoryStream();
-        using var stderr = new StringWriter();
-        int exit = CliApplication.Run(["decode", "--format", "json", path], stdout, stderr);
-        var packets = new List<JsonElement>();
-        foreach (string line in Encoding.UTF8.GetString(stdout.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            packets.Add(JsonDocument.Parse(line).RootElement.Clone());
-        }
-
-        // The per-file summary always goes to stderr; keep only the "uplinkprobe:" lines (errors and warnings).
-        string errors = string.Join("\n", stderr.ToString().Split('\n').Where(l => l.StartsWith("uplinkprobe:", StringComparison.Ordinal)));
-        return (exit, packets, errors);
-    }
+    private static (int Exit, List<JsonElement> Packets, string Stderr) Decode(string path) => OracleComparison.Decode(path);
 
     private static Dictionary<string, Tally> ComparedColumnTally() => OracleProjection.ComparedColumns.ToDictionary(c => c, _ => new Tally());
 

@@ -37,9 +37,10 @@ internal sealed class OracleFile
 
     public string Get(string[] row, string column) => row[ColumnIndex[column]];
 
-    public static OracleFile Load(string path)
+    public static OracleFile Load(string path) => Parse(File.ReadAllLines(path), path);
+
+    public static OracleFile Parse(string[] lines, string path)
     {
-        string[] lines = File.ReadAllLines(path);
         if (lines.Length < 2 || !lines[0].StartsWith("# oracle.sh v1", StringComparison.Ordinal) || !lines[1].StartsWith('#'))
         {
             throw new InvalidDataException($"{path}: not an oracle.sh v1 file");
