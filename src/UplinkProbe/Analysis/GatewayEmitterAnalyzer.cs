@@ -107,7 +107,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                          .GroupBy(a => a.Mac))
             {
                 gateways.Add((byMac.Key, null, byMac.Select(a => a.Ip).Where(ip => ip.Length > 0).Order(StringComparer.Ordinal).ToList(),
-                    new FactSource("packets", "sends gratuitous ARP requests")));
+                    new FactSource("packets", LearnedGatewayEvidence(byMac.Key, report))));
             }
 
             if (gateways.Count > 0)
@@ -164,6 +164,23 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
     /// split brain.
     /// </summary>
+    /// <summary>Why a MAC seen only in packets is taken for an OVN gateway port: its GARPs, their schedule, its vendor prefix.</summary>
+    private static string LearnedGatewayEvidence(MacAddress mac, AnalysisReport report)
+    {
+        var bursts = report.GarpBursts.Where(b => b.Mac == mac).ToList();
+        int scheduled = bursts.Count(b => b.Count >= 2);
+        string evidence = scheduled > 0
+            ? $"sends gratuitous ARP requests on OVN's schedule ({scheduled} burst(s) with gaps of 2, 4, 8, 16 s)"
+            : "sends gratuitous ARP requests";
+        ulong prefix = mac.Value >> 24;
+        return prefix switch
+        {
+            0x00163e => evidence + "; 00:16:3e is the prefix LXD/MicroCloud give OVN router ports",
+            0xfa163e => evidence + "; fa:16:3e is the prefix OpenStack gives its ports",
+            _ => evidence,
+        };
+    }
+
     /// <summary>A capture without direction that holds broadcast frames of a gateway: who sent them cannot be proven from it.</summary>
     private void AddDirectionFindings(AnalysisContext context, AnalysisReport report, HashSet<MacAddress> gatewayMacs)
     {

@@ -277,6 +277,8 @@ public sealed class AnalyzerTests
         GatewayReport g = Assert.Single(report.Gateways);
         Assert.Equal(Gateway, g.Mac);
         Assert.Equal("packets", g.Source.Kind);
+        Assert.Contains("on OVN's schedule (1 burst(s)", g.Source.Detail, StringComparison.Ordinal);
+        Assert.Contains("00:16:3e is the prefix LXD/MicroCloud give", g.Source.Detail, StringComparison.Ordinal);
         Assert.Equal("hv1", g.ActiveNode);
         Assert.Contains(report.Notes, n => n.Contains("learned from gratuitous ARP", StringComparison.Ordinal));
     }
