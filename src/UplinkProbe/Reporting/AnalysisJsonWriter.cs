@@ -22,12 +22,12 @@ public static class AnalysisJsonWriter
             w.WriteStartObject();
             w.WriteString("name", g.Name);
             w.WriteString("answer", AnalysisTextWriter.AnswerLine(g));
-            WriteOptional(w, "port", g.Port);
-            WriteOptional(w, "cr_port", g.ChassisRedirectPort);
+            w.WriteOptionalString("port", g.Port);
+            w.WriteOptionalString("cr_port", g.ChassisRedirectPort);
             w.WriteString("mac", g.Mac.ToString());
-            WriteStrings(w, "ips", g.Ips);
+            w.WriteStringArray("ips", g.Ips);
             w.WriteString("source", g.Source.ToString());
-            WriteOptional(w, "active_node", g.ActiveNode);
+            w.WriteOptionalString("active_node", g.ActiveNode);
             if (g.ActiveSinceNs is long since)
             {
                 WriteTime(w, "active_since", since);
@@ -35,7 +35,7 @@ public static class AnalysisJsonWriter
 
             w.WriteNumber("active_garps", g.ActiveGarps);
             w.WriteNumber("active_garps_expected", g.ActiveGarpsExpected);
-            WriteOptional(w, "control_plane_active", g.ControlPlaneActive);
+            w.WriteOptionalString("control_plane_active", g.ControlPlaneActive);
             w.WriteStartArray("candidates");
             foreach (GatewayChassisPriority c in g.Candidates)
             {
@@ -64,7 +64,7 @@ public static class AnalysisJsonWriter
             foreach (FailoverEvent m in g.Failovers)
             {
                 w.WriteStartObject();
-                WriteOptional(w, "from", m.From);
+                w.WriteOptionalString("from", m.From);
                 w.WriteString("to", m.To);
                 WriteTime(w, "at", m.AtNs);
                 if (m.GapNs is long gap)
@@ -84,7 +84,7 @@ public static class AnalysisJsonWriter
             foreach (SplitBrainEvent s in g.SplitBrains)
             {
                 w.WriteStartObject();
-                WriteStrings(w, "nodes", s.Nodes);
+                w.WriteStringArray("nodes", s.Nodes);
                 WriteTime(w, "start", s.StartNs);
                 WriteTime(w, "end", s.EndNs);
                 WriteEvidence(w, "evidence", s.Evidence);
@@ -104,7 +104,7 @@ public static class AnalysisJsonWriter
             w.WriteString("id", f.Id);
             w.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
             w.WriteString("message", f.Message);
-            WriteOptional(w, "subject", f.Subject);
+            w.WriteOptionalString("subject", f.Subject);
             if (f.AtNs is long at)
             {
                 WriteTime(w, "at", at);
@@ -122,9 +122,9 @@ public static class AnalysisJsonWriter
             w.WriteStartObject();
             w.WriteString("ip", f.Ip);
             w.WriteString("mac", f.Mac.ToString());
-            WriteOptional(w, "logical_port", f.LogicalPort);
-            WriteOptional(w, "expected_node", f.ExpectedNode);
-            WriteCounts(w, "emitted_by", f.EmittedBy);
+            w.WriteOptionalString("logical_port", f.LogicalPort);
+            w.WriteOptionalString("expected_node", f.ExpectedNode);
+            w.WriteCounts("emitted_by", f.EmittedBy);
             w.WriteEndObject();
         }
 
@@ -136,8 +136,8 @@ public static class AnalysisJsonWriter
             w.WriteStartObject();
             w.WriteString("ip", a.Ip);
             w.WriteString("mac", a.Mac.ToString());
-            WriteCounts(w, "kinds", a.Kinds);
-            WriteCounts(w, "sent_by", a.Announcers);
+            w.WriteCounts("kinds", a.Kinds);
+            w.WriteCounts("sent_by", a.Announcers);
             w.WriteNumber("unattributed", a.Unattributed);
             WriteTime(w, "first", a.FirstNs);
             WriteTime(w, "last", a.LastNs);
@@ -171,10 +171,10 @@ public static class AnalysisJsonWriter
             w.WriteStartObject();
             w.WriteString("src", t.SourceIp);
             w.WriteString("dst", t.DestinationIp);
-            WriteOptional(w, "src_node", t.SourceNode);
-            WriteOptional(w, "dst_node", t.DestinationNode);
+            w.WriteOptionalString("src_node", t.SourceNode);
+            w.WriteOptionalString("dst_node", t.DestinationNode);
             w.WriteNumber("vni", t.Vni);
-            WriteOptional(w, "datapath", t.DatapathName);
+            w.WriteOptionalString("datapath", t.DatapathName);
             w.WriteNumber("packets", t.Packets);
             w.WriteNumber("bytes", t.Bytes);
             WriteTime(w, "first", t.FirstNs);
@@ -187,12 +187,12 @@ public static class AnalysisJsonWriter
                 w.WriteStartObject();
                 w.WriteNumber("key", key);
                 w.WriteNumber("packets", n);
-                WriteOptional(w, "name", t.EgressKeyNames.GetValueOrDefault(key));
+                w.WriteOptionalString("name", t.EgressKeyNames.GetValueOrDefault(key));
                 w.WriteEndObject();
             }
 
             w.WriteEndArray();
-            WriteStrings(w, "seen_by", t.SeenBy);
+            w.WriteStringArray("seen_by", t.SeenBy);
             w.WriteEndObject();
         }
 
@@ -204,8 +204,8 @@ public static class AnalysisJsonWriter
             w.WriteStartObject();
             w.WriteString("src", b.SourceIp);
             w.WriteString("dst", b.DestinationIp);
-            WriteOptional(w, "src_node", b.SourceNode);
-            WriteOptional(w, "dst_node", b.DestinationNode);
+            w.WriteOptionalString("src_node", b.SourceNode);
+            w.WriteOptionalString("dst_node", b.DestinationNode);
             w.WriteNumber("packets", b.Packets);
             w.WriteString("last_state", b.LastState);
             w.WriteStartArray("changes");
@@ -242,13 +242,13 @@ public static class AnalysisJsonWriter
                 WriteTime(w, "last", s.LastNs);
             }
 
-            WriteOptional(w, "error", s.ReadError);
+            w.WriteOptionalString("error", s.ReadError);
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
-        WriteStrings(w, "inventory_inputs", report.Inventory.Inputs);
-        WriteStrings(w, "notes", report.Notes);
+        w.WriteStringArray("inventory_inputs", report.Inventory.Inputs);
+        w.WriteStringArray("notes", report.Notes);
         w.WriteEndObject();
         w.Flush();
         stream.WriteByte((byte)'\n');
@@ -260,35 +260,7 @@ public static class AnalysisJsonWriter
         w.WriteString(name, DateTimeOffset.UnixEpoch.AddTicks(ns / 100).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is not null)
-        {
-            w.WriteString(name, value);
-        }
-    }
 
-    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (string v in values)
-        {
-            w.WriteStringValue(v);
-        }
-
-        w.WriteEndArray();
-    }
-
-    private static void WriteCounts(Utf8JsonWriter w, string name, IEnumerable<KeyValuePair<string, long>> counts)
-    {
-        w.WriteStartObject(name);
-        foreach ((string key, long n) in counts)
-        {
-            w.WriteNumber(key, n);
-        }
-
-        w.WriteEndObject();
-    }
 
     private static void WriteEvidence(Utf8JsonWriter w, string name, IEnumerable<Evidence> evidence)
     {
@@ -297,7 +269,7 @@ public static class AnalysisJsonWriter
         {
             w.WriteStartObject();
             w.WriteString("file", e.File);
-            WriteOptional(w, "node", e.Node);
+            w.WriteOptionalString("node", e.Node);
             w.WriteStartArray("frames");
             foreach (long f in e.Frames)
             {
@@ -305,7 +277,7 @@ public static class AnalysisJsonWriter
             }
 
             w.WriteEndArray();
-            WriteOptional(w, "note", e.Note);
+            w.WriteOptionalString("note", e.Note);
             w.WriteEndObject();
         }
 

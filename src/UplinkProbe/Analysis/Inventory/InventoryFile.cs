@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using UplinkProbe.Reporting;
 using UplinkProbe.Decoding;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -101,10 +102,10 @@ public static class InventoryFile
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         w.WriteStartObject();
         w.WriteNumber("version", SchemaVersion);
-        WriteStrings(w, "inputs", inv.Inputs);
+        w.WriteStringArray("inputs", inv.Inputs);
         if (inv.Warnings.Count > 0)
         {
-            WriteStrings(w, "warnings", inv.Warnings);
+            w.WriteStringArray("warnings", inv.Warnings);
         }
 
         w.WriteStartArray("nodes");
@@ -112,10 +113,10 @@ public static class InventoryFile
         {
             w.WriteStartObject();
             w.WriteString("name", n.Name);
-            WriteOptional(w, "chassis", n.Chassis);
-            WriteOptional(w, "hostname", n.Hostname);
-            WriteStrings(w, "uplink_macs", n.UplinkMacs.Select(m => m.ToString()));
-            WriteStrings(w, "encap_ips", n.EncapIps);
+            w.WriteOptionalString("chassis", n.Chassis);
+            w.WriteOptionalString("hostname", n.Hostname);
+            w.WriteStringArray("uplink_macs", n.UplinkMacs.Select(m => m.ToString()));
+            w.WriteStringArray("encap_ips", n.EncapIps);
             w.WriteString("source", n.Source.ToString());
             w.WriteEndObject();
         }
@@ -125,13 +126,13 @@ public static class InventoryFile
         foreach (GatewayPortInfo g in inv.GatewayPorts)
         {
             w.WriteStartObject();
-            WriteOptional(w, "network", g.Network);
-            WriteOptional(w, "router", g.Router);
+            w.WriteOptionalString("network", g.Network);
+            w.WriteOptionalString("router", g.Router);
             w.WriteString("port", g.Port);
-            WriteOptional(w, "cr_port", g.ChassisRedirectPort);
-            WriteOptional(w, "mac", g.Mac.IsZero ? null : g.Mac.ToString());
-            WriteStrings(w, "networks", g.Networks);
-            WriteStrings(w, "nat_ips", g.NatExternalIps);
+            w.WriteOptionalString("cr_port", g.ChassisRedirectPort);
+            w.WriteOptionalString("mac", g.Mac.IsZero ? null : g.Mac.ToString());
+            w.WriteStringArray("networks", g.Networks);
+            w.WriteStringArray("nat_ips", g.NatExternalIps);
             if (g.DatapathKey is int dk)
             {
                 w.WriteNumber("datapath_key", dk);
@@ -149,7 +150,7 @@ public static class InventoryFile
             }
 
             w.WriteEndObject();
-            WriteOptional(w, "active", g.ActiveNode);
+            w.WriteOptionalString("active", g.ActiveNode);
             w.WriteString("source", g.Source.ToString());
             w.WriteEndObject();
         }
@@ -160,11 +161,11 @@ public static class InventoryFile
         {
             w.WriteStartObject();
             w.WriteString("ip", f.ExternalIp);
-            WriteOptional(w, "mac", f.ExternalMac.IsZero ? null : f.ExternalMac.ToString());
-            WriteOptional(w, "logical_ip", f.LogicalIp);
-            WriteOptional(w, "logical_port", f.LogicalPort);
-            WriteOptional(w, "node", f.Node);
-            WriteOptional(w, "router", f.Router);
+            w.WriteOptionalString("mac", f.ExternalMac.IsZero ? null : f.ExternalMac.ToString());
+            w.WriteOptionalString("logical_ip", f.LogicalIp);
+            w.WriteOptionalString("logical_port", f.LogicalPort);
+            w.WriteOptionalString("node", f.Node);
+            w.WriteOptionalString("router", f.Router);
             w.WriteString("source", f.Source.ToString());
             w.WriteEndObject();
         }
@@ -190,24 +191,6 @@ public static class InventoryFile
         stream.WriteByte((byte)'\n');
     }
 
-    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is not null)
-        {
-            w.WriteString(name, value);
-        }
-    }
-
-    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (string v in values)
-        {
-            w.WriteStringValue(v);
-        }
-
-        w.WriteEndArray();
-    }
 
     private static void WriteYaml(CloudInventory inv, TextWriter writer)
     {
