@@ -136,8 +136,14 @@ public sealed class AnnouncementReport
 /// <summary>GARPs for one (IP, MAC) from one node with gaps of OVN's schedule (1, 3, 7, 15, 31 s after the claim).</summary>
 public sealed record GarpBurst(string Ip, MacAddress Mac, string Node, long StartNs, long EndNs, int Count, int Expected, bool CaptureCoversSchedule, Evidence Evidence)
 {
-    /// <summary>complete (all GARPs), partial (the capture ended before the schedule could finish), incomplete (GARPs missing).</summary>
-    public string Verdict => Count >= Expected ? "complete" : CaptureCoversSchedule ? "incomplete" : "partial";
+    /// <summary>The node stopped emitting the MAC (the gateway moved on) before OVN's schedule could finish.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>
+    /// complete (all GARPs), interrupted (the node lost the gateway first), partial (the capture ended before the
+    /// schedule could finish), incomplete (GARPs missing although the node stayed and the capture went on).
+    /// </summary>
+    public string Verdict => Count >= Expected ? "complete" : Interrupted ? "interrupted" : CaptureCoversSchedule ? "incomplete" : "partial";
 }
 
 public sealed class FloatingIpReport

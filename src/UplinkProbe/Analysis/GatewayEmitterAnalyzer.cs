@@ -134,6 +134,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             }
 
             BuildTimeline(gateway, RunsOf(mac), report, context);
+            MarkInterruptedBursts(gateway, report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
         }
@@ -164,6 +165,25 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
     /// split brain.
     /// </summary>
+    /// <summary>A GARP burst of a node that stopped emitting the gateway before OVN's schedule ended was cut short by a move, not lost.</summary>
+    private void MarkInterruptedBursts(GatewayReport gateway, AnalysisReport report)
+    {
+        for (int i = 0; i < report.GarpBursts.Count; i++)
+        {
+            GarpBurst b = report.GarpBursts[i];
+            if (b.Mac != gateway.Mac || b.Count >= b.Expected)
+            {
+                continue;
+            }
+
+            TimelineSegment? segment = gateway.Timeline.FirstOrDefault(s => s.Node == b.Node && s.StartNs - _options.RunGapNs <= b.StartNs && s.EndNs >= b.StartNs);
+            if (segment is not null && segment.EndNs < b.StartNs + _options.GarpBurstSpanNs - _options.RunGapNs)
+            {
+                report.GarpBursts[i] = b with { Interrupted = true };
+            }
+        }
+    }
+
     /// <summary>Why a MAC seen only in packets is taken for an OVN gateway port: its GARPs, their schedule, its vendor prefix.</summary>
     private static string LearnedGatewayEvidence(MacAddress mac, AnalysisReport report)
     {

@@ -10,7 +10,7 @@ namespace UplinkProbe.Tests.Analysis;
 /// <summary>
 /// The analysis allocates per new MAC, flow, run of activity and per announcement (ARP/NDP claims are kept as
 /// evidence, at most 1024 per binding) — never per ordinary packet. Measured on the OVN uplink mix without its
-/// ARP/NDP frames, as the difference between analysing the same traffic once and three times over (same keys,
+/// ARP/NDP frames, as the difference between analysing the same traffic once and five times over (same keys,
 /// continuous time).
 /// </summary>
 public sealed class AnalysisAllocationTests : IDisposable
@@ -27,14 +27,22 @@ public sealed class AnalysisAllocationTests : IDisposable
     {
         const int Packets = 20_000;
         string once = Write("once.pcap", Packets, repeats: 1);
-        string thrice = Write("thrice.pcap", Packets, repeats: 3);
-        Analyze(once); // warm up: JIT, pools, static tables
+        string thrice = Write("five-times.pcap", Packets, repeats: 5);
+        // Warm up (JIT tiers, pools, static tables), then take the least of three measurements: the runtime may
+        // allocate on this thread now and then for its own reasons (tiering, on-stack replacement).
+        for (int i = 0; i < 2; i++)
+        {
+            Analyze(once);
+            Analyze(thrice);
+        }
 
-        long a1 = Allocated(() => Analyze(once));
-        long a3 = Allocated(() => Analyze(thrice));
-        double perPacket = (a3 - a1) / (2.0 * Packets);
-        _output.WriteLine($"once: {a1} bytes, three times: {a3} bytes, {perPacket:F3} bytes per extra packet");
-        Assert.True(perPacket < 0.5, $"{perPacket:F2} bytes allocated per packet");
+        long a1 = Enumerable.Range(0, 3).Min(_ => Allocated(() => Analyze(once)));
+        long a3 = Enumerable.Range(0, 3).Min(_ => Allocated(() => Analyze(thrice)));
+        double perPacket = (a3 - a1) / (4.0 * Packets);
+        _output.WriteLine($"once: {a1} bytes, five times: {a3} bytes, {perPacket:F3} bytes per extra packet");
+
+        // Pooled buffers make each run differ by some 50 KB either way: well under 0.25 byte per extra packet.
+        Assert.True(perPacket < 0.25, $"{perPacket:F2} bytes allocated per packet");
     }
 
     private static void Analyze(string path)
