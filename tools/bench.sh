@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end throughput of `uplinkprobe stats` against tcpdump and tshark on generated OVN-uplink captures.
 #
-#   tools/bench.sh [--runs N] [--dir DIR] [--no-10m] [--regen]
+#   tools/bench.sh [--runs N] [--dir DIR] [--no-10m] [--no-tshark] [--regen]
 #
 #   --runs N   timed runs per measurement after one warm-up run (default 5, minimum 5 for a median)
 #   --dir DIR  cache directory for the generated captures (default $BENCH_DIR or /var/tmp/uplinkprobe-bench)
 #   --no-10m   skip the 10M-packet file (about 5.5 GB)
+#   --no-tshark skip tshark (about 2 minutes per run on the 1M file)
 #   --regen    regenerate the captures even when cached
 #
 # Builds Release, generates uplink-1M and uplink-10M (seed 1) with tools/UplinkProbe.TrafficGenerator when
@@ -20,14 +21,16 @@ root=$(pwd)
 runs=5
 dir=${BENCH_DIR:-/var/tmp/uplinkprobe-bench}
 with10m=1
+withtshark=1
 regen=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --no-10m) with10m=0; shift ;;
+    --no-tshark) withtshark=0; shift ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -113,7 +116,7 @@ for f in "${files[@]}"; do
   rows+=("uplinkprobe stats|$f|$med|$rss")
   measure "tcpdump" "$f" tcpdump -n -r "$f" -w /dev/null
   rows+=("tcpdump -r -w /dev/null|$f|$med|$rss")
-  if [[ ${packets[$f]} -le 1000000 ]]; then
+  if [[ $withtshark -eq 1 && ${packets[$f]} -le 1000000 ]]; then
     measure "tshark" "$f" tshark -n -r "$f" -T fields -e frame.number
     rows+=("tshark -T fields -e frame.number|$f|$med|$rss")
   fi

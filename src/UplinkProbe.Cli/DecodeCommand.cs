@@ -100,10 +100,18 @@ internal static class DecodeRunner
                 var handler = new OutputHandler(mode, reader.Format, paths.Length > 1 ? path : null, output, limit ?? long.MaxValue);
                 try
                 {
-                    while (handler.Remaining > 0 && reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+                    if (mode == DecodeOutput.None && limit is null)
                     {
-                        decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
-                        handler.OnPacket(record, data, decoded);
+                        // stats: nothing per packet but the counters.
+                        CountAll(reader, decoder, decoded, handler.Statistics);
+                    }
+                    else
+                    {
+                        while (handler.Remaining > 0 && reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+                        {
+                            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
+                            handler.OnPacket(record, data, decoded);
+                        }
                     }
                 }
                 catch (IOException ex) when (ex is not CaptureFileException && !IsOutputError(ex))
@@ -133,6 +141,15 @@ internal static class DecodeRunner
         }
 
         return exit;
+    }
+
+    private static void CountAll(CaptureReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
+    {
+        while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+        {
+            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
+            statistics.Add(decoded);
+        }
     }
 
     private static bool IsOutputError(IOException ex) => ex.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace UplinkProbe.Capture;
@@ -8,6 +10,9 @@ namespace UplinkProbe.Capture;
 /// or a stream. The readers look at the bytes from <see cref="Position"/> on; a record that straddles the end of
 /// the buffer is handled by moving the unread tail to the front and refilling. The buffer grows (pooled) only for a
 /// record bigger than itself, never beyond the cap, and never beyond what the source still holds when its length is known.
+/// <para>A large regular file on a multi-core machine is read ahead by a background thread (<see cref="FileReadAhead"/>):
+/// the buffer is then the current chunk of its ring, a record straddling two chunks is joined in the next chunk's head
+/// room, and only a record longer than the head room is gathered into a separate pooled array.</para>
 /// </summary>
 internal sealed class CaptureBuffer : IDisposable
 {
@@ -24,6 +29,15 @@ internal sealed class CaptureBuffer : IDisposable
     private long _readOffset; // file offset of _buf[_end]
     private bool _eof;
 
+    // Read-ahead mode: _buf is either the chunk taken last (_bufIsChunk) or a pooled gathering array. A chunk taken
+    // but not yet moved into _buf waits in _pending[_pendingStart.._pendingEnd).
+    private readonly FileReadAhead? _ahead;
+    private bool _bufIsChunk;
+    private byte[]? _pending;
+    private int _pendingStart;
+    private int _pendingEnd;
+    private bool _aheadDone;
+
     private CaptureBuffer(SafeFileHandle? handle, bool ownsHandle, Stream? stream, bool ownsStream, long sourceLength, long startOffset, CaptureFileOptions options)
     {
         _handle = handle;
@@ -34,6 +48,14 @@ internal sealed class CaptureBuffer : IDisposable
         _defaultSize = options.EffectiveBufferSize;
         _cap = options.BufferCap;
         _readOffset = startOffset;
+        if (handle is not null && UseReadAhead(options, sourceLength - startOffset))
+        {
+            int chunk = _defaultSize;
+            _ahead = new FileReadAhead(handle, startOffset, chunk, ReadAheadChunks, Math.Min(chunk / 4, MaxHeadRoom));
+            _buf = System.Array.Empty<byte>();
+            return;
+        }
+
         int initial = _defaultSize;
         if (sourceLength >= 0 && sourceLength - startOffset < initial)
         {
@@ -44,6 +66,23 @@ internal sealed class CaptureBuffer : IDisposable
         _buf = ArrayPool<byte>.Shared.Rent(initial);
         MaxCapacitySeen = _buf.Length;
     }
+
+    /// <summary>Chunks in the read-ahead ring: one being decoded, the others being filled or waiting.</summary>
+    internal const int ReadAheadChunks = 4;
+
+    /// <summary>Head room of a read-ahead chunk: room for the longest classic pcap record and its header.</summary>
+    private const int MaxHeadRoom = CaptureFileOptions.DefaultMaxPcapRecordLength + 16;
+
+    /// <summary>Automatic read-ahead: a second core to read on, and a file long enough to pay for the thread.</summary>
+    private static bool UseReadAhead(CaptureFileOptions options, long length) => options.ReadAhead switch
+    {
+        true => true,
+        false => false,
+        null => Environment.ProcessorCount > 1 && length >= (long)ReadAheadChunks * options.EffectiveBufferSize,
+    };
+
+    /// <summary>True when a background thread reads the file (see <see cref="CaptureFileOptions.ReadAhead"/>).</summary>
+    public bool IsReadAhead => _ahead is not null;
 
     public static CaptureBuffer ForFile(SafeFileHandle handle, CaptureFileOptions options)
     {
@@ -101,12 +140,18 @@ internal sealed class CaptureBuffer : IDisposable
 
     public void Consume(int count) => _start += count;
 
+    /// <summary>The array behind <see cref="Position"/>, for readers that index it directly (valid until the next <see cref="Ensure"/>).</summary>
+    public byte[] Array => _buf;
+
     /// <summary>Makes <paramref name="count"/> bytes available from <see cref="Position"/>; false when the source ends first (or the count is above the cap).</summary>
-    public bool Ensure(int count)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Ensure(int count) => _end - _start >= count || EnsureMore(count);
+
+    private bool EnsureMore(int count)
     {
-        if (Available >= count)
+        if (_ahead is not null)
         {
-            return true;
+            return EnsureReadAhead(count);
         }
 
         if (count > _cap || _eof)
@@ -151,6 +196,97 @@ internal sealed class CaptureBuffer : IDisposable
                 Resize((int)Math.Min(count, (long)_buf.Length * 2));
             }
         }
+    }
+
+    private bool EnsureReadAhead(int count)
+    {
+        if (count > _cap)
+        {
+            return false;
+        }
+
+        while (Available < count)
+        {
+            if (_pending is null)
+            {
+                if (_aheadDone || !_ahead!.TryTake(out byte[] chunk, out int length))
+                {
+                    _aheadDone = true;
+                    return false;
+                }
+
+                _pending = chunk;
+                _pendingStart = _ahead.HeadRoom;
+                _pendingEnd = _ahead.HeadRoom + length;
+            }
+
+            int tail = Available;
+            if (tail <= _pendingStart)
+            {
+                // The unread tail (the start of a record cut by the chunk border) goes right in front of the new data.
+                byte[] next = _pending;
+                Buffer.BlockCopy(_buf, _start, next, _pendingStart - tail, tail);
+                DropBuffer();
+                _readOffset += _pendingEnd - _pendingStart;
+                _buf = next;
+                _bufIsChunk = true;
+                _start = _pendingStart - tail;
+                _end = _pendingEnd;
+                _pending = null;
+                MaxCapacitySeen = Math.Max(MaxCapacitySeen, next.Length);
+                continue;
+            }
+
+            // A tail longer than the head room: gather it and the new data into a pooled array sized for the request.
+            int pendingLength = _pendingEnd - _pendingStart;
+            if (_bufIsChunk || _buf.Length < count)
+            {
+                long want = Math.Max(count, (long)tail + pendingLength);
+                int size = (int)Math.Min((ulong)_cap, BitOperations.RoundUpToPowerOf2((ulong)want));
+                byte[] gather = ArrayPool<byte>.Shared.Rent(size);
+                Buffer.BlockCopy(_buf, _start, gather, 0, tail);
+                DropBuffer();
+                _buf = gather;
+                _bufIsChunk = false;
+                _start = 0;
+                _end = tail;
+                MaxCapacitySeen = Math.Max(MaxCapacitySeen, gather.Length);
+            }
+            else if (_start > 0)
+            {
+                Compact();
+            }
+
+            int take = Math.Min(pendingLength, _buf.Length - _end);
+            Buffer.BlockCopy(_pending, _pendingStart, _buf, _end, take);
+            _end += take;
+            _readOffset += take;
+            _pendingStart += take;
+            if (_pendingStart == _pendingEnd)
+            {
+                _pending = null;
+                _ahead!.Release();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Lets go of the current array: a chunk goes back to the read-ahead thread, a gathering array to the pool.</summary>
+    private void DropBuffer()
+    {
+        if (_bufIsChunk)
+        {
+            _ahead!.Release();
+        }
+        else if (_buf.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buf);
+        }
+
+        _buf = System.Array.Empty<byte>();
+        _bufIsChunk = false;
+        _start = _end = 0;
     }
 
     private void Compact()
@@ -202,10 +338,24 @@ internal sealed class CaptureBuffer : IDisposable
 
     public void Dispose()
     {
-        if (_buf.Length > 0)
+        if (_ahead is not null)
+        {
+            // The thread stops first; the chunks (current and pending included) go back to the pool with it.
+            _ahead.Dispose();
+            if (!_bufIsChunk && _buf.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buf);
+            }
+
+            _buf = System.Array.Empty<byte>();
+            _bufIsChunk = false;
+            _pending = null;
+            _start = _end = 0;
+        }
+        else if (_buf.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_buf);
-            _buf = Array.Empty<byte>();
+            _buf = System.Array.Empty<byte>();
             _start = _end = 0;
         }
 

@@ -32,6 +32,13 @@ public sealed class CaptureFileOptions
     /// </summary>
     public int MaxPcapRecordLength { get; init; } = DefaultMaxPcapRecordLength;
 
+    /// <summary>
+    /// Read the file on a background thread into a ring of <see cref="CaptureFileOptions.BufferSize"/> chunks (four), so that
+    /// reading overlaps decoding. Null (the default): for files of at least four buffers on a machine with more than one core.
+    /// Only files opened by path are read ahead; streams are read on the caller's thread.
+    /// </summary>
+    public bool? ReadAhead { get; init; }
+
     internal int EffectiveBufferSize => Math.Max(BufferSize, 1 << 16);
 
     internal int EffectiveMaxBlockLength => Math.Max(MaxBlockLength, 64);

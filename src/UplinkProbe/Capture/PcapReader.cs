@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Capture;
@@ -34,7 +36,10 @@ public sealed class PcapReader : CaptureReader
     private readonly CaptureInterface _interface;
     private readonly long _fractionToNs;
     private readonly uint _fractionLimit;
+    private readonly uint _snapLength;
+    private readonly LinkType _linkType;
     private bool _ended;
+    private bool _stopped; // _ended or Error set: TryReadNext returns false from now on
 
     internal PcapReader(CaptureBuffer buffer, string name, CaptureFileOptions options)
     {
@@ -79,6 +84,8 @@ public sealed class PcapReader : CaptureReader
             FcsLength = fcs,
         };
         InterfaceList.Add(_interface);
+        _snapLength = snap;
+        _linkType = _interface.LinkType;
         _fractionToNs = IsNanosecond ? 1 : 1000;
         _fractionLimit = IsNanosecond ? 1_000_000_000u : 1_000_000u;
         buffer.Consume(FileHeaderLength);
@@ -104,10 +111,76 @@ public sealed class PcapReader : CaptureReader
 
     public override bool TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data)
     {
+        // Fast path: the header and the whole record are already in the buffer (all but about one record per buffer).
+        CaptureBuffer buffer = _buffer;
+        int available = buffer.Available;
+        if (available >= RecordHeaderLength && !_stopped)
+        {
+            byte[] array = buffer.Array;
+            int start = buffer.StartIndex;
+            ref byte h = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), start);
+            uint seconds = Unsafe.ReadUnaligned<uint>(ref h);
+            uint fraction = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref h, 4));
+            uint capLen = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref h, 8));
+            uint origLen = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref h, 12));
+            if (IsBigEndian)
+            {
+                seconds = BinaryPrimitives.ReverseEndianness(seconds);
+                fraction = BinaryPrimitives.ReverseEndianness(fraction);
+                capLen = BinaryPrimitives.ReverseEndianness(capLen);
+                origLen = BinaryPrimitives.ReverseEndianness(origLen);
+            }
+
+            if (capLen <= (uint)_maxRecord && capLen <= (uint)(available - RecordHeaderLength))
+            {
+                return Return(out record, out data, array, start, seconds, fraction, capLen, origLen);
+            }
+        }
+
+        return TryReadNextSlow(out record, out data);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Return(out CaptureRecord record, out ReadOnlySpan<byte> data, byte[] array, int start, uint seconds, uint fraction, uint capLen, uint origLen)
+    {
+        long offset = _buffer.Position;
+        if (fraction >= _fractionLimit)
+        {
+            Statistics.InvalidTimestamps++;
+        }
+
+        bool inconsistent = capLen > origLen || (_snapLength != 0 && capLen > _snapLength);
+        if (inconsistent)
+        {
+            Statistics.InconsistentLengthRecords++;
+        }
+
+        data = new ReadOnlySpan<byte>(array, start + RecordHeaderLength, (int)capLen);
+        _buffer.Consume(RecordHeaderLength + (int)capLen);
+        long number = ++Statistics.Packets;
+        record = new CaptureRecord
+        {
+            Number = number,
+            TimestampNs = (seconds * 1_000_000_000L) + (fraction * _fractionToNs),
+            HasTimestamp = true,
+            LinkType = _linkType,
+            OriginalLength = (int)Math.Min(origLen, int.MaxValue),
+            CapturedLength = (int)capLen,
+            FileOffset = offset,
+            CapturedLengthInconsistent = inconsistent,
+        };
+        return true;
+    }
+
+    /// <summary>Everything but a record already whole in the buffer: refills, the end of the file, errors.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool TryReadNextSlow(out CaptureRecord record, out ReadOnlySpan<byte> data)
+    {
         record = default;
         data = default;
         if (_ended || Error is not null)
         {
+            _stopped = true;
             return false;
         }
 
@@ -120,7 +193,7 @@ public sealed class PcapReader : CaptureReader
                 Error = new CaptureFileError(offset, $"last record header cut short: {_buffer.Available} of {RecordHeaderLength} bytes");
             }
 
-            _ended = true;
+            _ended = _stopped = true;
             return false;
         }
 
@@ -132,6 +205,7 @@ public sealed class PcapReader : CaptureReader
         if (capLen > (uint)_maxRecord)
         {
             Error = new CaptureFileError(offset, $"record captured length {capLen} exceeds the maximum of {_maxRecord} bytes");
+            _stopped = true;
             return false;
         }
 
@@ -140,36 +214,11 @@ public sealed class PcapReader : CaptureReader
             long left = _buffer.Remaining;
             Statistics.TruncatedRecords++;
             Error = new CaptureFileError(offset, $"last record cut short: captured length {capLen} but only {Math.Max(0, left - RecordHeaderLength)} bytes left in the file");
-            _ended = true;
+            _ended = _stopped = true;
             return false;
         }
 
-        if (fraction >= _fractionLimit)
-        {
-            Statistics.InvalidTimestamps++;
-        }
-
-        bool inconsistent = capLen > origLen || (_interface.SnapLength != 0 && capLen > _interface.SnapLength);
-        if (inconsistent)
-        {
-            Statistics.InconsistentLengthRecords++;
-        }
-
-        data = _buffer.Span(RecordHeaderLength, (int)capLen);
-        _buffer.Consume(RecordHeaderLength + (int)capLen);
-        Statistics.Packets++;
-        record = new CaptureRecord
-        {
-            Number = Statistics.Packets,
-            TimestampNs = (seconds * 1_000_000_000L) + (fraction * _fractionToNs),
-            HasTimestamp = true,
-            LinkType = _interface.LinkType,
-            OriginalLength = (int)Math.Min(origLen, int.MaxValue),
-            CapturedLength = (int)capLen,
-            FileOffset = offset,
-            CapturedLengthInconsistent = inconsistent,
-        };
-        return true;
+        return Return(out record, out data, _buffer.Array, _buffer.StartIndex, seconds, fraction, capLen, origLen);
     }
 
     protected override void Dispose(bool disposing)
