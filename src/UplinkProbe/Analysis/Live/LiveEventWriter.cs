@@ -168,7 +168,7 @@ public sealed class LiveEventWriter : IDisposable
         w.Reset();
         w.WriteStartObject();
         w.WriteString("event", "report");
-        WriteTime(w, "time", WallClockNs());
+        WriteTime(w, "time", WatchSession.WallClockNs());
         w.WriteString("stopped_by", stoppedBy);
         w.WriteNumber("packets", packets);
         if (drops is not null)
@@ -185,8 +185,6 @@ public sealed class LiveEventWriter : IDisposable
     }
 
     public void Dispose() => _json?.Dispose();
-
-    internal static long WallClockNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
     private static string TimeOfDay(long ns)
     {

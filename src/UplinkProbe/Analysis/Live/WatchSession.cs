@@ -38,7 +38,24 @@ public sealed class WatchSession
     public long FindingSettleNs { get; init; }
 
     /// <summary>Adds a capture source (one per NIC) of <paramref name="node"/>.</summary>
-    public CaptureSource AddSource(string interfaceName, string node) => Analysis.AddSource(interfaceName, node, "--node");
+    public CaptureSource AddSource(string interfaceName, string node)
+    {
+        CaptureSource source = Analysis.AddSource(interfaceName, node, "--node");
+        source.Format = CaptureFormat.Live;
+        return source;
+    }
+
+    /// <summary>The live capture failed: the report says so for every source.</summary>
+    public void ReadFailed(string message)
+    {
+        foreach (CaptureSource source in Analysis.Sources)
+        {
+            source.ReadError ??= message;
+        }
+    }
+
+    /// <summary>Wall clock, ns since the epoch (the time base of live packet timestamps).</summary>
+    public static long WallClockNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
     /// <summary>Time passes without packets (wall clock, ns): closes gateway stretches whose run gap has elapsed.</summary>
     public void Tick(long nowNs) => Tracker.Advance(nowNs);
