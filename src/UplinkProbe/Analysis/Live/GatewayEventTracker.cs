@@ -202,7 +202,7 @@ public sealed class GatewayEventTracker : UplinkObserver
             _nextExpiryNs = Math.Min(_nextExpiryNs, ns + _options.RunGapNs + 1);
         }
 
-        state.LastNs = ns;
+        state.LastNs = Math.Max(state.LastNs, ns); // sources of one node can interleave slightly out of order
         state.Frames++;
         gateway.OwnerLastNs = ns;
     }
@@ -306,7 +306,8 @@ public sealed class GatewayEventTracker : UplinkObserver
             "gratuitous_reply" => "GARP reply",
             _ => "GARP",
         };
-        string subject = ipText.Length == 0 ? mac.ToString() : $"{ipText} ({mac}{(gateway is null ? string.Empty : ", " + gateway.Name)})";
+        string named = gateway is null || gateway.Name == gateway.Mac.ToString() ? string.Empty : ", " + gateway.Name;
+        string subject = ipText.Length == 0 ? mac.ToString() : $"{ipText} ({mac}{named})";
         _emit(new LiveEvent
         {
             Kind = LiveEventKind.Garp,
