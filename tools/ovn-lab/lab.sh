@@ -217,7 +217,9 @@ stop_captures() {
 # (the uplink NIC, up0) and {out} (the output dir) replaced; its stdout goes to OUT/NODE-watch.out,
 # its stderr to OUT/NODE-watch.err. `exec` keeps $! the command's own PID. With --watch-ready TEXT
 # the run waits (60 s at most) until TEXT shows in each watcher's stderr. At the end the watchers
-# get SIGINT by PID right after the captures and are waited for (30 s, then SIGKILL).
+# get SIGTERM by PID right after the captures and are waited for (30 s, then SIGKILL). Not SIGINT:
+# background jobs of a non-interactive shell start with SIGINT ignored (pitfall 6), and a .NET
+# program does not get an ignored-at-entry SIGINT back.
 WATCH_CMD="" WATCH_READY="" WATCH_PIDS=()
 start_watchers() {
     [[ -n $WATCH_CMD ]] || return 0
@@ -249,7 +251,7 @@ watch_register() {  # record the watchers under their own command name (they hav
 stop_watchers() {
     [[ ${#WATCH_PIDS[@]} -gt 0 ]] || return 0
     local pid i
-    for pid in "${WATCH_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${WATCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for i in $(seq 1 300); do
         local alive=0
         for pid in "${WATCH_PIDS[@]}"; do [[ -d /proc/$pid ]] && alive=1; done
