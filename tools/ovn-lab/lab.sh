@@ -206,6 +206,8 @@ start_captures() {
 
 stop_captures() {
     local pid name
+    # watchers (--watch) stop at the same instant as the captures, so both cover the same packets
+    for pid in "${WATCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     while read -r pid name; do
         [[ $name == tcpdump ]] && signal_pid INT "$pid" tcpdump
     done < "$W/pids"
@@ -217,7 +219,7 @@ stop_captures() {
 # (the uplink NIC, up0) and {out} (the output dir) replaced; its stdout goes to OUT/NODE-watch.out,
 # its stderr to OUT/NODE-watch.err. `exec` keeps $! the command's own PID. With --watch-ready TEXT
 # the run waits (60 s at most) until TEXT shows in each watcher's stderr. At the end the watchers
-# get SIGTERM by PID right after the captures and are waited for (30 s, then SIGKILL). Not SIGINT:
+# get SIGTERM by PID together with the captures and are waited for (30 s, then SIGKILL). Not SIGINT:
 # background jobs of a non-interactive shell start with SIGINT ignored (pitfall 6), and a .NET
 # program does not get an ignored-at-entry SIGINT back.
 WATCH_CMD="" WATCH_READY="" WATCH_PIDS=()
