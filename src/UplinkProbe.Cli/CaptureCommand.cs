@@ -191,7 +191,7 @@ public static class CaptureCommand
         return true;
     }
 
-    private static string DefaultNode()
+    internal static string DefaultNode()
     {
         string host = Environment.MachineName;
         int dot = host.IndexOf('.');

@@ -4,6 +4,7 @@
 # every chassis's uplink and tunnel NIC is captured.
 #
 #   lab.sh run --out DIR [--quick|--long] [--scenarios LIST] [--dur LABEL=SECS ...] [--keep]
+#              [--watch CMD [--watch-ready TEXT]]
 #   lab.sh cleanup          remove namespaces, processes and the work dir of a previous run
 #   lab.sh scenarios        list the scenario names
 #
@@ -205,10 +206,66 @@ start_captures() {
 
 stop_captures() {
     local pid name
+    # watchers (--watch) stop at the same instant as the captures, so both cover the same packets
+    for pid in "${WATCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     while read -r pid name; do
         [[ $name == tcpdump ]] && signal_pid INT "$pid" tcpdump
     done < "$W/pids"
     sleep 0.5
+}
+
+# ---------------------------------------------------------------- opt-in watcher (--watch)
+# --watch CMD starts CMD inside every chassis namespace before the daemons, with {node}, {iface}
+# (the uplink NIC, up0) and {out} (the output dir) replaced; its stdout goes to OUT/NODE-watch.out,
+# its stderr to OUT/NODE-watch.err. `exec` keeps $! the command's own PID. With --watch-ready TEXT
+# the run waits (60 s at most) until TEXT shows in each watcher's stderr. At the end the watchers
+# get SIGTERM by PID together with the captures and are waited for (30 s, then SIGKILL). Not SIGINT:
+# background jobs of a non-interactive shell start with SIGINT ignored (pitfall 6), and a .NET
+# program does not get an ignored-at-entry SIGINT back.
+WATCH_CMD="" WATCH_READY="" WATCH_PIDS=()
+start_watchers() {
+    [[ -n $WATCH_CMD ]] || return 0
+    local n cmd pid
+    for n in "${NODES[@]}"; do
+        cmd=${WATCH_CMD//\{node\}/$n}; cmd=${cmd//\{iface\}/up0}; cmd=${cmd//\{out\}/$OUT}
+        ip netns exec "$P$n" bash -c "exec $cmd" >"$OUT/$n-watch.out" 2>"$OUT/$n-watch.err" &
+        pid=$!
+        WATCH_PIDS+=("$pid")
+        log "watcher on $n (pid $pid): $cmd"
+    done
+    [[ -n $WATCH_READY ]] || { sleep 1; watch_register; return 0; }
+    local deadline=$(( $(date +%s) + 60 ))
+    for n in "${NODES[@]}"; do
+        until grep -qF -- "$WATCH_READY" "$OUT/$n-watch.err"; do
+            [[ $(date +%s) -lt $deadline ]] || die "watcher on $n not ready: $(tail -3 "$OUT/$n-watch.err")"
+            sleep 0.2
+        done
+    done
+    watch_register
+}
+watch_register() {  # record the watchers under their own command name (they have exec'd by now) for cleanup
+    local pid comm
+    for pid in "${WATCH_PIDS[@]}"; do
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null) || die "watcher $pid exited early: $(cat "$OUT"/*-watch.err | tail -5)"
+        pid_add "$pid" "$comm"
+    done
+}
+stop_watchers() {
+    [[ ${#WATCH_PIDS[@]} -gt 0 ]] || return 0
+    local pid i
+    for pid in "${WATCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for i in $(seq 1 300); do
+        local alive=0
+        for pid in "${WATCH_PIDS[@]}"; do [[ -d /proc/$pid ]] && alive=1; done
+        [[ $alive -eq 0 ]] && break
+        sleep 0.1
+    done
+    for pid in "${WATCH_PIDS[@]}"; do
+        if [[ -d /proc/$pid ]]; then log "watcher $pid did not stop in 30 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+        local rc=0; wait "$pid" 2>/dev/null || rc=$?
+        log "watcher $pid exited with $rc"
+    done
+    WATCH_PIDS=()
 }
 
 # ---------------------------------------------------------------- central: NB, SB, northd
@@ -598,6 +655,8 @@ cmd_run() {
         --scenarios) scen=$2; shift 2 ;;
         --dur) overrides+=("$2"); shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --watch) WATCH_CMD=$2; shift 2 ;;
+        --watch-ready) WATCH_READY=$2; shift 2 ;;
         *) die "unknown option $1" ;;
         esac
     done
@@ -616,7 +675,7 @@ cmd_run() {
     install_deps
     mkdir -p "$OUT" "$W/logs"
     OUT=$(cd "$OUT" && pwd)
-    rm -rf "$OUT"/cp "$OUT"/*.pcap "$OUT"/*.jsonl "$OUT"/lab.json "$OUT"/ping-*.log "$OUT"/logs
+    rm -rf "$OUT"/cp "$OUT"/*.pcap "$OUT"/*-watch.out "$OUT"/*-watch.err "$OUT"/*.jsonl "$OUT"/lab.json "$OUT"/ping-*.log "$OUT"/logs
     LOGFILE=$OUT/run.log; : > "$LOGFILE"
     trap on_exit EXIT
     trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
@@ -628,6 +687,7 @@ cmd_run() {
 
     setup_netns
     start_captures
+    start_watchers
     local bring_start; bring_start=$(now_ns)
     start_central
     ip netns exec "${P}central" python3 "$HERE/pbmon.py" "unix:$W/central/sb.sock" "$OUT/pb-chassis.jsonl" \
@@ -662,6 +722,7 @@ cmd_run() {
     dump_cp "$OUT/cp/99-end"
     sleep 0.3
     stop_captures
+    stop_watchers
     mkdir -p "$OUT/logs"
     for n in "${NODES[@]}"; do
         cp "$W/$n/ovn-controller.log" "$OUT/logs/$n-ovn-controller.log" 2>/dev/null || true

@@ -1,13 +1,12 @@
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
-using UplinkProbe.Decoding;
-using UplinkProbe.Reporting;
 
 namespace UplinkProbe.Analysis;
 
 /// <summary>
-/// Offline analysis of one capture per node (or any set of captures): reads each, decodes every packet once and
-/// hands it to the analyzers, then lets them build the report. The same analyzers serve live capture.
+/// Offline analysis of one capture per node (or any set of captures): reads each into one <see cref="AnalysisSession"/>
+/// (which decodes every packet once and hands it to the analyzers), then builds the report. <c>watch</c> feeds the same
+/// session from a live capture.
 /// </summary>
 public sealed class UplinkAnalysis
 {
@@ -26,26 +25,11 @@ public sealed class UplinkAnalysis
 
     public AnalysisReport Run()
     {
-        var sources = new List<CaptureSource>();
-        var context = new AnalysisContext(_inventory, sources, _options);
-        var announcements = new AnnouncementAnalyzer(_options);
-        var emitters = new GatewayEmitterAnalyzer(sources, _options);
-        var tunnels = new TunnelAnalyzer(_options);
-        UplinkAnalyzer[] analyzers = [announcements, emitters, tunnels];
-        var decoder = new PacketDecoder();
-        var decoded = new DecodedPacket();
-
+        var session = new AnalysisSession(_inventory, _options);
         foreach ((string path, string? node, bool tx) in _inputs)
         {
-            CaptureSource NewSource(string nodeName, string from)
-            {
-                var created = new CaptureSource { Path = path, Node = nodeName, NodeFrom = from, TransmitOnly = tx, Index = sources.Count };
-                sources.Add(created);
-                return created;
-            }
-
             // One source per node in the file: a merged pcapng can hold several nodes, one interface each.
-            CaptureSource fileSource = NewSource(node ?? Path.GetFileNameWithoutExtension(path), node is null ? "file name" : "--node");
+            CaptureSource fileSource = session.AddSource(path, node ?? Path.GetFileNameWithoutExtension(path), node is null ? "file name" : "--node", tx);
             CaptureReader reader;
             try
             {
@@ -61,26 +45,9 @@ public sealed class UplinkAnalysis
             {
                 fileSource.Format = reader.Format;
                 var byInterface = new Dictionary<int, CaptureSource>();
-                CaptureSource source = fileSource;
-                int lastInterface = -1;
-                while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
-                {
-                    if (node is null && record.InterfaceIndex != lastInterface)
-                    {
-                        lastInterface = record.InterfaceIndex;
-                        source = SourceForInterface(reader, record.InterfaceIndex, fileSource, byInterface, NewSource);
-                    }
-
-                    decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
-                    PacketDirection direction = source.TransmitOnly ? PacketDirection.Outbound : PacketFacts.DirectionOf(record, data, decoded);
-                    source.Count(record, direction, decoded);
-                    var packet = new UplinkPacket(source, record, data, decoded, direction);
-                    foreach (UplinkAnalyzer analyzer in analyzers)
-                    {
-                        analyzer.OnPacket(packet);
-                    }
-                }
-
+                session.Read(reader, i => node is null
+                    ? SourceForInterface(reader, i, fileSource, byInterface, (n, from) => session.AddSource(path, n, from, tx))
+                    : fileSource);
                 if (reader.Error is { } error)
                 {
                     fileSource.ReadError = $"reading stopped {error}";
@@ -88,15 +55,7 @@ public sealed class UplinkAnalysis
             }
         }
 
-        var report = new AnalysisReport(_inventory, sources);
-        foreach (UplinkAnalyzer analyzer in analyzers)
-        {
-            analyzer.Complete(context, report);
-        }
-
-        AddSourceNotes(sources, report);
-        report.Findings.Sort((a, b) => (b.Severity, a.AtNs ?? 0).CompareTo((a.Severity, b.AtNs ?? 0)));
-        return report;
+        return session.BuildReport();
     }
 
     /// <summary>The source for packets of one interface: its own node when the interface names one, else the file's.</summary>
@@ -128,16 +87,5 @@ public sealed class UplinkAnalysis
 
         byInterface[interfaceIndex] = source;
         return source;
-    }
-
-    private static void AddSourceNotes(List<CaptureSource> sources, AnalysisReport report)
-    {
-        foreach (CaptureSource source in sources)
-        {
-            if (source.ReadError is { } error)
-            {
-                report.Notes.Add($"{source.Path}: {error}");
-            }
-        }
     }
 }

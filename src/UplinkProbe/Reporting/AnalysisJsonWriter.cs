@@ -13,6 +13,14 @@ public static class AnalysisJsonWriter
     public static void Write(Stream stream, AnalysisReport report)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        WriteObject(w, report);
+        w.Flush();
+        stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Writes the report as one JSON object (a value) into <paramref name="w"/>, e.g. inside watch's final JSON Lines record.</summary>
+    public static void WriteObject(Utf8JsonWriter w, AnalysisReport report)
+    {
         w.WriteStartObject();
         w.WriteNumber("schema", SchemaVersion);
 
@@ -250,8 +258,6 @@ public static class AnalysisJsonWriter
         w.WriteStringArray("inventory_inputs", report.Inventory.Inputs);
         w.WriteStringArray("notes", report.Notes);
         w.WriteEndObject();
-        w.Flush();
-        stream.WriteByte((byte)'\n');
     }
 
     private static void WriteTime(Utf8JsonWriter w, string name, long ns)

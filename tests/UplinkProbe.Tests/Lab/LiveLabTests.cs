@@ -65,7 +65,7 @@ public sealed class LiveLabTests
         }
     }
 
-    private static (int Exit, string Output) RunProcess(string file, string[] args, TimeSpan timeout)
+    internal static (int Exit, string Output) RunProcess(string file, string[] args, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
@@ -91,5 +91,5 @@ public sealed class LiveLabTests
         return (process.ExitCode, text.ToString());
     }
 
-    private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
+    internal static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
 }

@@ -1,0 +1,132 @@
+using UplinkProbe.Analysis.Inventory;
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+using UplinkProbe.Reporting;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>
+/// Something that watches the decoded packets beside the analyzers (e.g. <c>watch</c>'s live event tracker). Its
+/// per-packet path must not allocate for ordinary traffic.
+/// </summary>
+public abstract class UplinkObserver
+{
+    public abstract void OnPacket(in UplinkPacket packet);
+}
+
+/// <summary>
+/// The one analysis path of <c>analyze</c> and <c>watch</c>: sources are added, packets from any
+/// <see cref="CaptureReader"/> (a file, a live capture) are decoded once and handed to the analyzers and observers,
+/// and the report can be built at any time — after the last file, or every few seconds of a live capture.
+/// Not thread-safe: feed it and build reports from one thread.
+/// </summary>
+public sealed class AnalysisSession
+{
+    private readonly List<CaptureSource> _sources = new();
+    private readonly List<UplinkObserver> _observers = new();
+    private readonly UplinkAnalyzer[] _analyzers;
+    private readonly AnalysisContext _context;
+    private readonly PacketDecoder _decoder = new();
+    private readonly DecodedPacket _decoded = new();
+
+    public AnalysisSession(CloudInventory? inventory = null, AnalysisOptions? options = null)
+    {
+        Inventory = inventory ?? new CloudInventory();
+        Options = options ?? new AnalysisOptions();
+        _context = new AnalysisContext(Inventory, _sources, Options);
+        _analyzers = [new AnnouncementAnalyzer(Options), new GatewayEmitterAnalyzer(_sources, Options), new TunnelAnalyzer(Options)];
+    }
+
+    public CloudInventory Inventory { get; }
+
+    public AnalysisOptions Options { get; }
+
+    public IReadOnlyList<CaptureSource> Sources => _sources;
+
+    /// <summary>Packets fed so far, over all sources.</summary>
+    public long Packets { get; private set; }
+
+    /// <summary>The newest packet timestamp fed so far (the session's clock); <see cref="long.MinValue"/> before the first.</summary>
+    public long LastTimestampNs { get; private set; } = long.MinValue;
+
+    /// <summary>Adds a source: one node's capture (a file, a live NIC). <paramref name="nodeFrom"/> says how the node name was found.</summary>
+    public CaptureSource AddSource(string path, string node, string nodeFrom, bool transmitOnly = false)
+    {
+        var source = new CaptureSource { Path = path, Node = node, NodeFrom = nodeFrom, TransmitOnly = transmitOnly, Index = _sources.Count };
+        _sources.Add(source);
+        return source;
+    }
+
+    /// <summary>Adds an observer that sees every packet after the analyzers.</summary>
+    public void AddObserver(UplinkObserver observer) => _observers.Add(observer);
+
+    /// <summary>Decodes one packet of <paramref name="source"/> and hands it to every analyzer and observer.</summary>
+    public void OnPacket(CaptureSource source, in CaptureRecord record, ReadOnlySpan<byte> data)
+    {
+        _decoder.Decode(data, record.LinkType, _decoded, record.OriginalLength);
+        PacketDirection direction = source.TransmitOnly ? PacketDirection.Outbound : PacketFacts.DirectionOf(record, data, _decoded);
+        source.Count(record, direction, _decoded);
+        Packets++;
+        if (record.HasTimestamp && record.TimestampNs > LastTimestampNs)
+        {
+            LastTimestampNs = record.TimestampNs;
+        }
+
+        var packet = new UplinkPacket(source, record, data, _decoded, direction);
+        foreach (UplinkAnalyzer analyzer in _analyzers)
+        {
+            analyzer.OnPacket(packet);
+        }
+
+        foreach (UplinkObserver observer in _observers)
+        {
+            observer.OnPacket(packet);
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="reader"/> to its end (a live reader ends after <c>Stop</c>), feeding every packet to
+    /// <see cref="OnPacket"/>. <paramref name="sourceForInterface"/> maps an interface index of the reader to its
+    /// source; it is asked only when the interface changes from one packet to the next. Read errors are the caller's
+    /// to report (<see cref="CaptureReader.Error"/>).
+    /// </summary>
+    public void Read(CaptureReader reader, Func<int, CaptureSource> sourceForInterface)
+    {
+        int lastInterface = -1;
+        CaptureSource? source = null;
+        while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+        {
+            if (source is null || record.InterfaceIndex != lastInterface)
+            {
+                lastInterface = record.InterfaceIndex;
+                source = sourceForInterface(record.InterfaceIndex);
+            }
+
+            OnPacket(source, record, data);
+        }
+    }
+
+    /// <summary>
+    /// The report of everything fed so far. The analyzers' state is not changed, so this can be called as often as
+    /// wanted (it costs a pass over the state, not over the packets).
+    /// </summary>
+    public AnalysisReport BuildReport()
+    {
+        var report = new AnalysisReport(Inventory, _sources);
+        foreach (UplinkAnalyzer analyzer in _analyzers)
+        {
+            analyzer.Complete(_context, report);
+        }
+
+        foreach (CaptureSource source in _sources)
+        {
+            if (source.ReadError is { } error)
+            {
+                report.Notes.Add($"{source.Path}: {error}");
+            }
+        }
+
+        report.Findings.Sort((a, b) => (b.Severity, a.AtNs ?? 0).CompareTo((a.Severity, b.AtNs ?? 0)));
+        return report;
+    }
+}
