@@ -4,16 +4,21 @@ namespace UplinkProbe.Analysis;
 public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, long FirstFrame, long LastFrame);
 
 /// <summary>
-/// Groups time-ordered events into runs separated by gaps longer than a threshold. The open run lives in fields;
-/// a list entry is allocated only when a run closes.
+/// Groups time-ordered events into runs separated by gaps longer than a threshold. The open run lives in fields of
+/// this struct, which its owner keeps as a field (mutated in place, no extra object to reach per event); a list
+/// entry is allocated only when a run closes.
 /// </summary>
-internal sealed class ActivityRuns
+internal struct ActivityRuns
 {
     private readonly long _gapNs;
-    private readonly List<ActivityRun> _closed = new();
-    private long _start = -1, _end, _count, _firstFrame, _lastFrame;
+    private List<ActivityRun>? _closed;
+    private long _start, _end, _count, _firstFrame, _lastFrame;
 
-    public ActivityRuns(long gapNs) => _gapNs = gapNs;
+    public ActivityRuns(long gapNs)
+    {
+        _gapNs = gapNs;
+        _start = -1;
+    }
 
     /// <summary>Records an event; true when it started a new run.</summary>
     public bool Add(long ns, long frame)
@@ -21,7 +26,7 @@ internal sealed class ActivityRuns
         bool started = false;
         if (_start >= 0 && ns - _end > _gapNs)
         {
-            _closed.Add(Open);
+            (_closed ??= new()).Add(Open);
             _start = -1;
         }
 
@@ -40,11 +45,11 @@ internal sealed class ActivityRuns
     }
 
     /// <summary>Number of runs so far (closed and open).</summary>
-    public int Count => _closed.Count + (_start >= 0 ? 1 : 0);
+    public readonly int Count => (_closed?.Count ?? 0) + (_start >= 0 ? 1 : 0);
 
-    public IEnumerable<ActivityRun> All => _start < 0 ? _closed : _closed.Append(Open);
+    public readonly IEnumerable<ActivityRun> All => _start < 0 ? _closed ?? [] : (_closed ?? []).Append(Open);
 
-    public long LastNs => _start >= 0 ? _end : _closed.Count > 0 ? _closed[^1].EndNs : long.MinValue;
+    public readonly long LastNs => _start >= 0 ? _end : _closed is { Count: > 0 } c ? c[^1].EndNs : long.MinValue;
 
-    private ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
+    private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
 }

@@ -72,7 +72,7 @@ public sealed class AnalysisSession
             LastTimestampNs = record.TimestampNs;
         }
 
-        var packet = new UplinkPacket(source, record, data, _decoded, direction);
+        var packet = new UplinkPacket(source, in record, data, _decoded, direction);
         foreach (UplinkAnalyzer analyzer in _analyzers)
         {
             analyzer.OnPacket(packet);

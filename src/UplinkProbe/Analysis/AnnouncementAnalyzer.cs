@@ -37,8 +37,15 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     /// <summary>The key RARP claims use: they carry a MAC, no IP.</summary>
     private static readonly UInt128 NoIp = UInt128.MaxValue;
 
+    private const ulong ClaimLayers = (1UL << (int)LayerKind.Arp) | (1UL << (int)LayerKind.Rarp) | (1UL << (int)LayerKind.Icmpv6);
+
     public override void OnPacket(in UplinkPacket packet)
     {
+        if ((packet.LayerMask & ClaimLayers) == 0)
+        {
+            return;
+        }
+
         DecodedPacket decoded = packet.Decoded;
         int arpIndex = FrameFacts.OuterIndexOf(decoded, LayerKind.Arp);
         if (arpIndex < 0)

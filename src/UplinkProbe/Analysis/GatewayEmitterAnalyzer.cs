@@ -11,8 +11,11 @@ namespace UplinkProbe.Analysis;
 /// </summary>
 public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 {
-    private readonly Dictionary<(int Source, MacAddress Mac), EmissionTrack> _tracks = new();
-    private readonly Dictionary<(int Source, MacAddress Mac), long> _unattributed = new();
+    // Keyed by source index (high 16 bits) and MAC (low 48 bits): one ulong hashes fastest.
+    private readonly Dictionary<ulong, EmissionTrack> _tracks = new();
+    private readonly Dictionary<ulong, long> _unattributed = new();
+    private ulong _lastKey = ulong.MaxValue;
+    private EmissionTrack? _lastTrack;
     private readonly IReadOnlyList<CaptureSource> _sources;
     private readonly AnalysisOptions _options;
 
@@ -45,25 +48,39 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (packet.Direction == PacketDirection.Unknown)
             {
                 // Broadcast or multicast without direction: any node could have sent it.
-                ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, (packet.Source.Index, source), out _);
+                ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, Key(packet.Source.Index, source), out _);
                 unattributed++;
             }
 
             return;
         }
 
-        ref EmissionTrack? track = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, (packet.Source.Index, source), out _);
-        track ??= new EmissionTrack(packet.Source, _options.RunGapNs);
-        track.Add(packet.TimestampNs, packet.Record.Number, attribution, FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
+        ulong key = Key(packet.Source.Index, source);
+        EmissionTrack? track = _lastTrack;
+        if (key != _lastKey)
+        {
+            ref EmissionTrack? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, key, out _);
+            slot ??= new EmissionTrack(packet.Source, _options.RunGapNs);
+            track = _lastTrack = slot;
+            _lastKey = key;
+        }
+
+        track!.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
     }
+
+    private static ulong Key(int source, MacAddress mac) => ((ulong)(ushort)source << 48) | mac.Value;
+
+    private static MacAddress MacOf(ulong key) => new(key & 0xFFFF_FFFF_FFFFUL);
+
+    private static int SourceOf(ulong key) => (int)(key >> 48);
 
     /// <summary>All runs of emissions of <paramref name="mac"/>, by node, merged across captures of the same node.</summary>
     public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac)
     {
         var runs = new List<EmissionRun>();
-        foreach (((int _, MacAddress m), EmissionTrack track) in _tracks)
+        foreach ((ulong key, EmissionTrack track) in _tracks)
         {
-            if (m == mac)
+            if (MacOf(key) == mac)
             {
                 runs.AddRange(track.Runs());
             }
@@ -85,7 +102,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         return result;
     }
 
-    public IEnumerable<MacAddress> EmittedMacs => _tracks.Keys.Select(k => k.Mac).Distinct();
+    public IEnumerable<MacAddress> EmittedMacs => _tracks.Keys.Select(MacOf).Distinct();
 
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
@@ -206,7 +223,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     {
         foreach (CaptureSource source in context.Sources.Where(s => !s.HasDirection))
         {
-            long frames = _unattributed.Where(u => u.Key.Source == source.Index && gatewayMacs.Contains(u.Key.Mac)).Sum(u => u.Value);
+            long frames = _unattributed.Where(u => SourceOf(u.Key) == source.Index && gatewayMacs.Contains(MacOf(u.Key))).Sum(u => u.Value);
             if (frames == 0)
             {
                 continue;
@@ -450,7 +467,7 @@ public sealed record EmissionRun(string Node, long StartNs, long EndNs, long Fra
 internal sealed class EmissionTrack
 {
     private readonly CaptureSource _source;
-    private readonly ActivityRuns _runs;
+    private ActivityRuns _runs;
     private readonly List<(long Arp, bool Proven)> _extras = new();
 
     public EmissionTrack(CaptureSource source, long gapNs)

@@ -11,7 +11,9 @@ namespace UplinkProbe.Analysis;
 /// </summary>
 public sealed class TunnelAnalyzer : UplinkAnalyzer
 {
-    private readonly Dictionary<(UInt128 Src, UInt128 Dst, uint Vni), FlowState> _flows = new();
+    private readonly Dictionary<FlowKey, FlowState> _flows = new();
+    private FlowKey _lastKey;
+    private FlowState? _lastFlow;
     private readonly Dictionary<(UInt128 Src, UInt128 Dst, int Source), BfdState> _bfd = new();
     private readonly Dictionary<UInt128, string> _learnedEndpoints = new();
     private readonly AnalysisOptions _options;
@@ -20,6 +22,11 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     public override void OnPacket(in UplinkPacket packet)
     {
+        if (!packet.Has(LayerKind.Geneve))
+        {
+            return;
+        }
+
         DecodedPacket decoded = packet.Decoded;
         int g = FrameFacts.OuterIndexOf(decoded, LayerKind.Geneve);
         if (g < 2 || !GeneveHeader.TryRead(packet.Data[decoded.Layers[g].Offset..], out GeneveHeader geneve, out _))
@@ -57,8 +64,16 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             return;
         }
 
-        ref FlowState? flow = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, (src, dst, geneve.Vni), out _);
-        flow ??= new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
+        var key = new FlowKey(src, dst, geneve.Vni);
+        FlowState? flow = _lastFlow;
+        if (flow is null || !key.Equals(_lastKey))
+        {
+            ref FlowState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out _);
+            slot ??= new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
+            flow = _lastFlow = slot;
+            _lastKey = key;
+        }
+
         flow.Runs.Add(packet.TimestampNs, packet.Record.Number);
         flow.Bytes += packet.Record.OriginalLength;
         flow.MaxOuterIpLength = Math.Max(flow.MaxOuterIpLength, outerIpLength);
@@ -70,8 +85,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         flow.SeenBySources |= 1UL << (packet.Source.Index & 63);
         if (geneve.TryGetOvnMetadata(out OvnGeneveMetadata ovn))
         {
-            ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(flow.EgressKeys, ovn.EgressPortKey, out _);
-            n++;
+            flow.CountEgressKey(ovn.EgressPortKey);
         }
 
         if (packet.Direction == PacketDirection.Outbound && !_learnedEndpoints.ContainsKey(src))
@@ -79,7 +93,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             _learnedEndpoints[src] = packet.Source.Node;
         }
 
-        for (int i = g + 1; i < decoded.LayerCount; i++)
+        for (int i = g + 1; packet.Has(LayerKind.Bfd) && i < decoded.LayerCount; i++)
         {
             if (decoded.Layers[i].Kind == LayerKind.Bfd && BfdControlPacket.TryRead(packet.Data[decoded.Layers[i].Offset..], out BfdControlPacket bfd, out _))
             {
@@ -96,7 +110,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         CloudInventory inventory = context.Inventory;
         string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(Format(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
 
-        foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.OrderBy(f => f.Key.Src).ThenBy(f => f.Key.Dst).ThenBy(f => f.Key.Vni))
+        foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
             var runs = flow.Runs.All.ToList();
             var r = new TunnelFlowReport
@@ -115,7 +129,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 NearMtuPackets = flow.NearMtu,
                 FirstEvidence = new Evidence(flow.FirstSource.Path, flow.FirstSource.Node, [flow.FirstFrame]),
             };
-            foreach ((ushort key, long n) in flow.EgressKeys)
+            foreach ((ushort key, long n) in flow.EgressKeys())
             {
                 r.EgressKeys[key] = n;
                 if (inventory.TunnelKeys.Find(k => k.DatapathKey == vni && k.PortKey == key) is { } named)
@@ -314,6 +328,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
     }
 
+    /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI, hashed on the low 64 bits.</summary>
+    private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni)
+    {
+        public bool Equals(FlowKey other) => Src == other.Src && Dst == other.Dst && Vni == other.Vni;
+
+        public override int GetHashCode() => HashCode.Combine((ulong)Src, (ulong)Dst, Vni);
+    }
+
     private sealed class FlowState
     {
         public FlowState(long gapNs, CaptureSource firstSource, long firstFrame)
@@ -323,7 +345,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             FirstFrame = firstFrame;
         }
 
-        public ActivityRuns Runs { get; }
+        // A field, not a property: the struct is updated in place.
+        public ActivityRuns Runs;
 
         public long Bytes { get; set; }
 
@@ -333,7 +356,36 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         public ulong SeenBySources { get; set; }
 
-        public Dictionary<ushort, long> EgressKeys { get; } = new();
+        // OVN egress port keys seen on this flow: usually one (toward a gateway: the cr- port), so the first key is
+        // counted inline and any other in a dictionary.
+        private ushort _lastKey;
+        private long _lastKeyCount;
+        private Dictionary<ushort, long>? _moreKeys;
+
+        public void CountEgressKey(ushort key)
+        {
+            if (key == _lastKey || _lastKeyCount == 0)
+            {
+                _lastKey = key;
+                _lastKeyCount++;
+                return;
+            }
+
+            _moreKeys ??= new();
+            ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_moreKeys, key, out _);
+            n++;
+        }
+
+        public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
+        {
+            var all = new Dictionary<ushort, long>(_moreKeys ?? []);
+            if (_lastKeyCount > 0)
+            {
+                all[_lastKey] = all.GetValueOrDefault(_lastKey) + _lastKeyCount;
+            }
+
+            return all;
+        }
 
         public CaptureSource FirstSource { get; }
 

@@ -9,18 +9,22 @@ namespace UplinkProbe.Analysis;
 /// </summary>
 public readonly ref struct UplinkPacket
 {
-    public UplinkPacket(CaptureSource source, in CaptureRecord record, ReadOnlySpan<byte> data, DecodedPacket decoded, PacketDirection direction)
+    private readonly ref readonly CaptureRecord _record;
+
+    public UplinkPacket(CaptureSource source, ref readonly CaptureRecord record, ReadOnlySpan<byte> data, DecodedPacket decoded, PacketDirection direction)
     {
         Source = source;
-        Record = record;
+        _record = ref record;
         Data = data;
         Decoded = decoded;
         Direction = direction;
+        LayerMask = decoded.LayerMask;
     }
 
     public CaptureSource Source { get; }
 
-    public CaptureRecord Record { get; }
+    /// <summary>The record's metadata, by reference (no copy per access).</summary>
+    public ref readonly CaptureRecord Record => ref _record;
 
     public ReadOnlySpan<byte> Data { get; }
 
@@ -29,7 +33,12 @@ public readonly ref struct UplinkPacket
     /// <summary>Outbound: the node sent it; Inbound: the node received it; Unknown: the capture cannot tell.</summary>
     public PacketDirection Direction { get; }
 
-    public long TimestampNs => Record.TimestampNs;
+    /// <summary>One bit per <see cref="LayerKind"/> present, so an analyzer can skip a packet with one test.</summary>
+    public ulong LayerMask { get; }
+
+    public long TimestampNs => _record.TimestampNs;
+
+    public bool Has(LayerKind kind) => (LayerMask & (1UL << (int)kind)) != 0;
 }
 
 /// <summary>One capture given to the analysis and the node whose NIC it was taken on.</summary>
