@@ -26,6 +26,9 @@ public sealed class AnalysisReport
 
     public List<GarpBurst> GarpBursts { get; } = new();
 
+    /// <summary>Every gratuitous announcement a node provably sent (one per frame, duplicates across its captures removed), in time order per binding.</summary>
+    public List<GarpEvent> GarpEvents { get; } = new();
+
     public List<FloatingIpReport> FloatingIps { get; } = new();
 
     public List<TunnelFlowReport> Tunnels { get; } = new();
@@ -132,6 +135,9 @@ public sealed class AnnouncementReport
 
     public List<Evidence> Evidence { get; } = new();
 }
+
+/// <summary>One gratuitous announcement (GARP, RFC 5227 announcement, RARP, unsolicited NA) sent by a node.</summary>
+public sealed record GarpEvent(string Ip, MacAddress Mac, string Node, long Ns, Evidence Evidence);
 
 /// <summary>GARPs for one (IP, MAC) from one node with gaps of OVN's schedule (1, 3, 7, 15, 31 s after the claim).</summary>
 public sealed record GarpBurst(string Ip, MacAddress Mac, string Node, long StartNs, long EndNs, int Count, int Expected, bool CaptureCoversSchedule, Evidence Evidence)

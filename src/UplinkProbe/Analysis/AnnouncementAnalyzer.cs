@@ -213,6 +213,11 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
                 }
             }
 
+            foreach ((long ns, int source, long frame) in unique)
+            {
+                report.GarpEvents.Add(new GarpEvent(announcement.Ip, announcement.Mac, byNode.Key, ns, new Evidence(sources[source].Path, byNode.Key, [frame])));
+            }
+
             int start = 0;
             for (int i = 1; i <= unique.Count; i++)
             {

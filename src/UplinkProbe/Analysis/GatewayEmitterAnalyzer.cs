@@ -343,24 +343,26 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         new(from, to, atNs, fromLastNs, fromLastNs is long last ? atNs - last : null, 0, 0, "missing", evidence);
 
     /// <summary>
-    /// GARPs the new owner sent for the gateway's IPs in the bursts that belong to a move at <paramref name="atNs"/>,
-    /// up to <paramref name="untilNs"/> (the next move). "interrupted" when the next move came before OVN's schedule ended.
+    /// GARPs the new owner sent for the gateway's IPs after a move at <paramref name="atNs"/>, within OVN's schedule and
+    /// before the next move (<paramref name="untilNs"/>): counted from the individual announcements, so a claim whose
+    /// first GARP happens to fit the schedule of an earlier claim is still counted from its start.
     /// </summary>
     private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, string node, long atNs, long untilNs, AnalysisReport report)
     {
-        var bursts = report.GarpBursts
-            .Where(b => b.Mac == gateway.Mac && b.Node == node && b.StartNs >= atNs - _options.RunGapNs && b.StartNs <= atNs + _options.GarpMoveWindowNs && b.StartNs < untilNs)
+        long end = Math.Min(untilNs, atNs + _options.GarpBurstSpanNs);
+        var events = report.GarpEvents
+            .Where(e => e.Mac == gateway.Mac && e.Node == node && e.Ip.Length > 0 && e.Ns >= atNs - _options.RunGapNs && e.Ns < end)
             .ToList();
-        int ipCount = Math.Max(1, Math.Max(gateway.Ips.Count(ip => !ip.Contains(':')), bursts.Select(b => b.Ip).Distinct().Count()));
-        int expected = ipCount * _options.GarpsPerBurst;
-        int seen = bursts.Sum(b => Math.Min(b.Count, b.Expected));
+        var ips = gateway.Ips.Where(ip => !ip.Contains(':')).Concat(events.Select(e => e.Ip)).Distinct().ToList();
+        int expected = Math.Max(1, ips.Count) * _options.GarpsPerBurst;
+        int seen = events.GroupBy(e => e.Ip).Sum(g => Math.Min(g.Count(), _options.GarpsPerBurst));
         bool interrupted = untilNs < atNs + _options.GarpBurstSpanNs;
-        string verdict = bursts.Count == 0 ? "missing"
+        string verdict = events.Count == 0 ? "missing"
             : seen >= expected ? "complete"
             : interrupted ? "interrupted"
-            : bursts.All(b => b.Verdict != "incomplete") ? "partial"
-            : "incomplete";
-        return (seen, expected, verdict, bursts.Count == 0 ? null : bursts.Min(b => b.StartNs));
+            : report.Sources.Any(s => s.Node == node && s.Covers(atNs + _options.GarpBurstSpanNs)) ? "incomplete"
+            : "partial";
+        return (seen, expected, verdict, events.Count == 0 ? null : events.Min(e => e.Ns));
     }
 
     private void AddGatewayFindings(GatewayReport gateway, AnalysisContext context, AnalysisReport report)
