@@ -9,7 +9,7 @@ namespace UplinkProbe.Cli;
 /// <c>uplinkprobe l2test -i IFACE --node NAME [--duration T] [--vlan ID] [--out FILE.json]</c> on every node at about the
 /// same time, then <c>uplinkprobe l2test report NODE1.json NODE2.json …</c>.
 /// </summary>
-internal static class L2TestCommand
+public static class L2TestCommand
 {
     /// <summary>Exit code of <c>l2test report</c> when a required kind was not proven between every pair (or a node has no report).</summary>
     public const int NotProven = 3;

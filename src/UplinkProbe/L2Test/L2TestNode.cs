@@ -61,29 +61,40 @@ public sealed class L2TestNode
         return L2Probe.Build(buffer, spec, _name);
     }
 
+    /// <summary>A round: every undirected kind, then the directed kinds for every peer known, each untagged then tagged.</summary>
     private void FillRound()
     {
-        int[] vlans = Result.VlanId >= 0 ? [-1, Result.VlanId] : [-1];
-        foreach (int vlan in vlans)
+        foreach (L2ProbeKind kind in L2ProbeKinds.All)
         {
-            foreach (L2ProbeKind kind in L2ProbeKinds.All)
+            if (!L2ProbeKinds.IsDirected(kind))
             {
-                if (!L2ProbeKinds.IsDirected(kind))
-                {
-                    _round.Enqueue((kind, vlan, null));
-                }
+                EnqueueBothTags(kind, null);
             }
+        }
 
-            foreach (L2Peer peer in _peers.Values.OrderBy(p => p.Node, StringComparer.Ordinal))
+        foreach (L2Peer peer in _peers.Values.OrderBy(p => p.Node, StringComparer.Ordinal))
+        {
+            EnqueueDirected(peer);
+        }
+    }
+
+    private void EnqueueDirected(L2Peer peer)
+    {
+        foreach (L2ProbeKind kind in L2ProbeKinds.All)
+        {
+            if (L2ProbeKinds.IsDirected(kind))
             {
-                foreach (L2ProbeKind kind in L2ProbeKinds.All)
-                {
-                    if (L2ProbeKinds.IsDirected(kind))
-                    {
-                        _round.Enqueue((kind, vlan, peer));
-                    }
-                }
+                EnqueueBothTags(kind, peer);
             }
+        }
+    }
+
+    private void EnqueueBothTags(L2ProbeKind kind, L2Peer? peer)
+    {
+        _round.Enqueue((kind, -1, peer));
+        if (Result.VlanId >= 0)
+        {
+            _round.Enqueue((kind, Result.VlanId, peer));
         }
     }
 
@@ -119,8 +130,11 @@ public sealed class L2TestNode
         if (!_peers.ContainsKey(from) && !probe.SenderMac.IsMulticast && !probe.SenderMac.IsZero)
         {
             // Learned from any probe kind, so a peer whose broadcasts do not arrive still gets unicast and solicited-node probes.
-            _peers.Add(from, new L2Peer(from, probe.SenderMac, timestampNs));
-            Result.Peers.Add(_peers[from]);
+            var peer = new L2Peer(from, probe.SenderMac, timestampNs);
+            _peers.Add(from, peer);
+            Result.Peers.Add(peer);
+            EnqueueDirected(peer); // served in the current round, not only from the next one
+
         }
 
         if (!L2Probe.IsAddressedTo(probe, Result.NicMac))

@@ -127,7 +127,7 @@ public sealed class L2TestReport
                 }
 
                 bool required = L2ProbeKinds.IsRequired(kind, vlan >= 0);
-                (L2Verdict verdict, string summary) = Judge(kind, cells);
+                (L2Verdict verdict, string summary) = Judge(kind, cells, nodes);
                 kinds.Add(new L2KindResult(kind, vlan, required, verdict, summary, cells));
             }
         }
@@ -168,13 +168,13 @@ public sealed class L2TestReport
         return new L2Cell(s.Node, r.Node, status, sent.Count, expected, received, loss, got);
     }
 
-    private static (L2Verdict, string) Judge(L2ProbeKind kind, List<L2Cell> cells)
+    private static (L2Verdict, string) Judge(L2ProbeKind kind, List<L2Cell> cells, IReadOnlyList<L2ReportNode> nodes)
     {
         List<L2Cell> considered = cells.Where(c => c.Status is not (L2CellStatus.NoReport or L2CellStatus.NotApplicable)).ToList();
         List<L2Cell> tested = considered.Where(c => c.IsTested).ToList();
         List<L2Cell> failed = tested.Where(c => c.IsFailure).ToList();
         List<L2Cell> untested = considered.Where(c => !c.IsTested).ToList();
-        string untestedText = untested.Count == 0 ? string.Empty : "; untested: " + string.Join(", ", untested.Select(Untested));
+        string untestedText = untested.Count == 0 ? string.Empty : "; untested: " + string.Join(", ", untested.Select(c => Untested(c, nodes)));
 
         if (considered.Count == 0 || tested.Count == 0)
         {
@@ -236,8 +236,10 @@ public sealed class L2TestReport
         return (L2Verdict.Fail, $"FAIL {string.Join("; ", parts)}{untestedText}");
     }
 
-    private static string Untested(L2Cell c) => c.Status switch
+    private static string Untested(L2Cell c, IReadOnlyList<L2ReportNode> nodes) => c.Status switch
     {
+        L2CellStatus.NotSent when nodes.FirstOrDefault(n => n.Node == c.From)?.Result?.Peers.Any(p => p.Node == c.To) == true =>
+            $"{c.From}→{c.To} (never sent: {c.From} learned {c.To} too late in the run; run longer)",
         L2CellStatus.NotSent => $"{c.From}→{c.To} (never sent: {c.From} never learned {c.To}'s MAC)",
         L2CellStatus.NoOverlap => $"{c.From}→{c.To} (sent only while {c.To} was not listening)",
         _ => $"{c.From}→{c.To}",
