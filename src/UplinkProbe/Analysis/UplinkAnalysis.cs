@@ -31,7 +31,7 @@ public sealed class UplinkAnalysis
         var announcements = new AnnouncementAnalyzer(_options);
         var emitters = new GatewayEmitterAnalyzer(sources, _options);
         var tunnels = new TunnelAnalyzer(_options);
-        UplinkAnalyzer[] analyzers = [announcements, emitters, tunnels];
+        UplinkAnalyzer[] analyzers = [announcements, emitters, tunnels, new L2EvidenceAnalyzer()];
         var decoder = new PacketDecoder();
         var decoded = new DecodedPacket();
 
