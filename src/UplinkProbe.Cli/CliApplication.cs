@@ -21,6 +21,7 @@ public static class CliApplication
         root.Subcommands.Add(MergeCommand.Build(output));
         root.Subcommands.Add(CaptureCommand.Build(output));
         root.Subcommands.Add(WatchCommand.Build(output));
+        root.Subcommands.Add(L2TestCommand.Build(output));
         return root;
     }
 

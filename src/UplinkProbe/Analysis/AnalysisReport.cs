@@ -37,6 +37,9 @@ public sealed class AnalysisReport
 
     public List<Finding> Findings { get; } = new();
 
+    /// <summary>Passive evidence of which broadcast/multicast kinds each node received from which sources (l2test's question).</summary>
+    public List<L2EvidenceRow> L2Evidence { get; } = new();
+
     /// <summary>Things a reader should know about how far the answers go (no direction, no inventory, ...).</summary>
     public List<string> Notes { get; } = new();
 

@@ -34,7 +34,7 @@ public sealed class AnalysisSession
         Inventory = inventory ?? new CloudInventory();
         Options = options ?? new AnalysisOptions();
         _context = new AnalysisContext(Inventory, _sources, Options);
-        _analyzers = [new AnnouncementAnalyzer(Options), new GatewayEmitterAnalyzer(_sources, Options), new TunnelAnalyzer(Options)];
+        _analyzers = [new AnnouncementAnalyzer(Options), new GatewayEmitterAnalyzer(_sources, Options), new TunnelAnalyzer(Options), new L2EvidenceAnalyzer()];
     }
 
     public CloudInventory Inventory { get; }

@@ -232,6 +232,22 @@ public static class AnalysisJsonWriter
 
         w.WriteEndArray();
 
+        w.WriteStartArray("l2_evidence");
+        foreach (L2EvidenceRow r in report.L2Evidence)
+        {
+            w.WriteStartObject();
+            w.WriteString("node", r.Node);
+            w.WriteString("kind", L2EvidenceRow.KindName(r.Kind));
+            w.WriteString("source_mac", r.Source.ToString());
+            w.WriteOptionalString("source_node", r.SourceName);
+            w.WriteNumber("frames", r.Frames);
+            WriteTime(w, "first", r.FirstNs);
+            WriteTime(w, "last", r.LastNs);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
         w.WriteStartArray("captures");
         foreach (CaptureSource s in report.ListedSources)
         {

@@ -64,6 +64,19 @@ public static class AnalysisMarkdownWriter
             }
         }
 
+        if (report.L2Evidence.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("## Broadcast/multicast received");
+            w.WriteLine();
+            w.WriteLine("| node | kind | source | frames |");
+            w.WriteLine("| --- | --- | --- | ---: |");
+            foreach (L2EvidenceRow r in report.L2Evidence)
+            {
+                w.WriteLine($"| {r.Node} | {L2EvidenceRow.KindName(r.Kind)} | {r.Source}{(r.SourceName is null ? string.Empty : $" ({Escape(r.SourceName)})")} | {r.Frames} |");
+            }
+        }
+
         w.WriteLine();
         w.WriteLine("## Captures");
         w.WriteLine();

@@ -116,6 +116,17 @@ public static class AnalysisTextWriter
             }
         }
 
+        if (report.L2Evidence.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("Broadcast/multicast received (node ← source: frames), passive evidence for 'uplinkprobe l2test'");
+            foreach (IGrouping<(string Node, L2EvidenceKind Kind), L2EvidenceRow> g in report.L2Evidence.GroupBy(r => (r.Node, r.Kind)))
+            {
+                string sources = string.Join(", ", g.Select(r => $"{r.Source}{(r.SourceName is null ? string.Empty : $" ({r.SourceName})")} ×{r.Frames}"));
+                w.WriteLine($"  {g.Key.Node,-10} {L2EvidenceRow.KindName(g.Key.Kind),-20} {sources}");
+            }
+        }
+
         w.WriteLine();
         w.WriteLine("Captures");
         foreach (CaptureSource s in report.ListedSources)

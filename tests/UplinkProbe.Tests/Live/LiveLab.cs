@@ -77,45 +77,10 @@ internal sealed partial class LiveLab : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (File.Exists(Path.Combine("/var/run/netns", Name)) || File.Exists(Path.Combine("/run/netns", Name)))
-        {
-            Run("ip", "netns", "del", Name);
-        }
-    }
+    public void Dispose() => NetNamespaces.Delete(Name);
 
     /// <summary>Runs <paramref name="work"/> on a dedicated thread that has entered this namespace (setns(2)); sockets it opens stay in it.</summary>
-    public T Inside<T>(Func<T> work)
-    {
-        T? result = default;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using Microsoft.Win32.SafeHandles.SafeFileHandle ns = File.OpenHandle(Path.Combine("/var/run/netns", Name));
-                if (setns((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
-                {
-                    throw new InvalidOperationException($"setns({Name}) failed: errno {Marshal.GetLastPInvokeError()}");
-                }
-
-                result = work();
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        return result!;
-    }
+    public T Inside<T>(Func<T> work) => NetNamespaces.Inside(Name, work);
 
     public void Inside(Action work) => Inside(() =>
     {
@@ -124,22 +89,8 @@ internal sealed partial class LiveLab : IDisposable
     });
 
     /// <summary>Starts <c>dotnet uplinkprobe.dll ARGS</c> inside the namespace, optionally under a wrapper (setpriv …).</summary>
-    public CliProcess StartCli(IEnumerable<string> args, IEnumerable<string>? wrapper = null, IDictionary<string, string>? environment = null)
-    {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "netns", "exec", Name })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        foreach (string a in wrapper ?? [])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        CliProcess.AddDotnetCli(psi, args, environment);
-        return new CliProcess(psi);
-    }
+    public CliProcess StartCli(IEnumerable<string> args, IEnumerable<string>? wrapper = null, IDictionary<string, string>? environment = null) =>
+        NetNamespaces.StartCli(Name, args, wrapper, environment);
 
     public static void Ip(params string[] args) => Run("ip", args);
 
@@ -171,44 +122,9 @@ internal sealed partial class LiveLab : IDisposable
 
     private static bool CleanLeftovers()
     {
-        string list;
-        try
-        {
-            list = Run("ip", "netns", "list");
-        }
-        catch (Exception)
-        {
-            return false;
-        }
-
-        foreach (string line in list.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string name = line.Split(' ')[0];
-            if (!name.StartsWith(Prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            string[] parts = name[Prefix.Length..].Split('-');
-            if (parts.Length == 2 && int.TryParse(parts[0], out int pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
-            {
-                try
-                {
-                    Run("ip", "netns", "del", name);
-                }
-                catch (InvalidOperationException)
-                {
-                }
-            }
-        }
-
+        NetNamespaces.CleanLeftovers(Prefix);
         return true;
     }
-
-    private const int CloneNewNet = 0x40000000;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setns(int fd, int nstype);
 
     [LibraryImport("libc")]
     private static partial uint geteuid();

@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using UplinkProbe.Capture;
+using UplinkProbe.Decoding;
+using UplinkProbe.L2Test;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>The broadcast/multicast kinds the passive evidence tells apart (names as in l2test where they overlap).</summary>
+public enum L2EvidenceKind : byte
+{
+    Broadcast,
+
+    /// <summary>IPv4 to 224.0.0.0/24.</summary>
+    Ipv4LinkLocal,
+
+    /// <summary>Any other IPv4 group (239.0.0.0/8 admin-scoped included).</summary>
+    Ipv4Multicast,
+
+    /// <summary>IPv6 ff02::1.</summary>
+    Ipv6AllNodes,
+
+    /// <summary>IPv6 ff02::1:ffXX:XXXX (NDP).</summary>
+    Ipv6SolicitedNode,
+
+    /// <summary>Any other IPv6 group (MLD reports, all-routers, …).</summary>
+    Ipv6Multicast,
+
+    /// <summary>Other group MACs (STP, LLDP, CDP, …).</summary>
+    OtherMulticast,
+}
+
+/// <summary>
+/// Frames of one kind one node received from one source MAC. <c>SourceName</c> is the node the source MAC belongs to,
+/// when the inventory, that node's own transmitted frames or an l2test probe tell.
+/// </summary>
+public sealed record L2EvidenceRow(string Node, L2EvidenceKind Kind, MacAddress Source, string? SourceName, long Frames, long FirstNs, long LastNs)
+{
+    public static string KindName(L2EvidenceKind kind) => kind switch
+    {
+        L2EvidenceKind.Broadcast => "broadcast",
+        L2EvidenceKind.Ipv4LinkLocal => "ipv4-link-local",
+        L2EvidenceKind.Ipv4Multicast => "ipv4-multicast",
+        L2EvidenceKind.Ipv6AllNodes => "ipv6-all-nodes",
+        L2EvidenceKind.Ipv6SolicitedNode => "ipv6-solicited-node",
+        L2EvidenceKind.Ipv6Multicast => "ipv6-multicast",
+        _ => "other-multicast",
+    };
+}
+
+/// <summary>
+/// Passive evidence for the l2test question: which broadcast and multicast kinds each node's NIC received, from which
+/// peers, during normal operation. Counts inbound frames (and frames of captures without direction that a node's own
+/// NIC did not send). At most <see cref="MaxEntries"/> (node, kind, source) entries; the rest are counted as overflow.
+/// </summary>
+public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
+{
+    public const int MaxEntries = 4096;
+
+    private readonly Dictionary<(int Source, L2EvidenceKind Kind, ulong Mac), Entry> _entries = [];
+    private readonly Dictionary<ulong, string> _ownMacs = []; // source MACs each node was seen sending (outbound), for names
+    private readonly Dictionary<ulong, string> _probeNames = [];
+    private long _overflow;
+
+    public override void OnPacket(in UplinkPacket packet)
+    {
+        ReadOnlySpan<byte> data = packet.Data;
+        if (packet.Record.LinkType != LinkType.Ethernet || data.Length < 14)
+        {
+            return;
+        }
+
+        var destination = MacAddress.Read(data);
+        var source = MacAddress.Read(data[6..]);
+        if (packet.Direction == PacketDirection.Outbound)
+        {
+            if (!source.IsMulticast && _ownMacs.Count < MaxEntries)
+            {
+                _ownMacs.TryAdd(source.Value, packet.Source.Node);
+            }
+
+            return;
+        }
+
+        if (!destination.IsMulticast)
+        {
+            return;
+        }
+
+        L2EvidenceKind kind = Classify(data, destination);
+        if (L2Probe.TryDecode(data, out L2ProbeFrame probe) == L2ProbeProblem.None && !_probeNames.ContainsKey(probe.EthernetSource.Value)
+            && _probeNames.Count < MaxEntries)
+        {
+            _probeNames[probe.EthernetSource.Value] = System.Text.Encoding.UTF8.GetString(probe.NodeName);
+        }
+
+        ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, (packet.Source.Index, kind, source.Value));
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+        {
+            if (_entries.Count >= MaxEntries)
+            {
+                _overflow++;
+                return;
+            }
+
+            _entries[(packet.Source.Index, kind, source.Value)] = new Entry { Frames = 1, FirstNs = packet.TimestampNs, LastNs = packet.TimestampNs };
+            return;
+        }
+
+        entry.Frames++;
+        entry.FirstNs = Math.Min(entry.FirstNs, packet.TimestampNs);
+        entry.LastNs = Math.Max(entry.LastNs, packet.TimestampNs);
+    }
+
+    public override void Complete(AnalysisContext context, AnalysisReport report)
+    {
+        // Merge per node (a node may have several captures) and name the sources.
+        var merged = new Dictionary<(string Node, L2EvidenceKind Kind, ulong Mac), Entry>();
+        foreach (((int index, L2EvidenceKind kind, ulong mac), Entry e) in _entries)
+        {
+            string node = context.Sources[index].Node;
+            if (_ownMacs.TryGetValue(mac, out string? owner) && owner == node)
+            {
+                continue; // the node's own frames in a capture without direction
+            }
+
+            ref Entry m = ref CollectionsMarshal.GetValueRefOrAddDefault(merged, (node, kind, mac), out bool exists);
+            m = exists
+                ? new Entry { Frames = m.Frames + e.Frames, FirstNs = Math.Min(m.FirstNs, e.FirstNs), LastNs = Math.Max(m.LastNs, e.LastNs) }
+                : e;
+        }
+
+        foreach (((string node, L2EvidenceKind kind, ulong mac), Entry e) in merged
+            .OrderBy(x => x.Key.Node, StringComparer.Ordinal).ThenBy(x => x.Key.Kind).ThenByDescending(x => x.Value.Frames).ThenBy(x => x.Key.Mac))
+        {
+            var address = new MacAddress(mac);
+            string? name = context.Inventory.FindNodeByMac(address)?.Name
+                ?? (_ownMacs.TryGetValue(mac, out string? o) ? o : null)
+                ?? (_probeNames.TryGetValue(mac, out string? p) ? p : null);
+            report.L2Evidence.Add(new L2EvidenceRow(node, kind, address, name, e.Frames, e.FirstNs, e.LastNs));
+        }
+
+        if (_overflow > 0)
+        {
+            report.Notes.Add($"broadcast/multicast evidence: {_overflow} frames from more than {MaxEntries} (node, kind, source) combinations were not itemised");
+        }
+    }
+
+    /// <summary>The kind of a group-addressed Ethernet frame (one 802.1Q tag allowed), from its IP destination where it has one.</summary>
+    public static L2EvidenceKind Classify(ReadOnlySpan<byte> frame, MacAddress destination)
+    {
+        if (destination.IsBroadcast)
+        {
+            return L2EvidenceKind.Broadcast;
+        }
+
+        int offset = 12;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        if (type == EtherTypes.Vlan && frame.Length >= 18)
+        {
+            offset = 16;
+            type = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+        }
+
+        ReadOnlySpan<byte> l3 = frame[(offset + 2)..];
+        if (type == EtherTypes.Ipv4 && l3.Length >= 20 && (l3[0] >> 4) == 4 && l3[16] is >= 224 and <= 239)
+        {
+            return l3[16] == 224 && l3[17] == 0 && l3[18] == 0 ? L2EvidenceKind.Ipv4LinkLocal : L2EvidenceKind.Ipv4Multicast;
+        }
+
+        if (type == EtherTypes.Ipv6 && l3.Length >= 40 && (l3[0] >> 4) == 6 && l3[24] == 0xff)
+        {
+            var group = Ipv6Address.Read(l3[24..]);
+            return group == L2Probe.AllNodes ? L2EvidenceKind.Ipv6AllNodes
+                : group.IsSolicitedNodeMulticast ? L2EvidenceKind.Ipv6SolicitedNode
+                : L2EvidenceKind.Ipv6Multicast;
+        }
+
+        // Not IP (or cut short): judge by the MAC alone (RFC 1112 6.4, RFC 2464 7).
+        ulong mac = destination.Value;
+        if ((mac >> 24) == 0x01_00_5e)
+        {
+            return (mac & 0x7f_ffff) <= 0xff ? L2EvidenceKind.Ipv4LinkLocal : L2EvidenceKind.Ipv4Multicast;
+        }
+
+        if ((mac >> 32) == 0x3333)
+        {
+            return mac == 0x3333_0000_0001UL ? L2EvidenceKind.Ipv6AllNodes
+                : (mac >> 24) == 0x33_33_ff ? L2EvidenceKind.Ipv6SolicitedNode
+                : L2EvidenceKind.Ipv6Multicast;
+        }
+
+        return L2EvidenceKind.OtherMulticast;
+    }
+
+    private struct Entry
+    {
+        public long Frames;
+        public long FirstNs;
+        public long LastNs;
+    }
+}
