@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end throughput of `uplinkprobe stats` against tcpdump and tshark on generated OVN-uplink captures.
+# End-to-end throughput of `uplinkprobe stats` (and of the whole analysis, `analyze`) against tcpdump and tshark on
+# generated OVN-uplink captures.
 #
 #   tools/bench.sh [--runs N] [--dir DIR] [--no-10m] [--no-tshark] [--regen]
 #
@@ -114,6 +115,8 @@ for f in "${files[@]}"; do
   measure "uplinkprobe stats" "$f" "$cli" stats "$f"
   base[$f]=$med
   rows+=("uplinkprobe stats|$f|$med|$rss")
+  measure "uplinkprobe analyze" "$f" "$cli" analyze "$f" --format json
+  rows+=("uplinkprobe analyze --format json|$f|$med|$rss")
   measure "tcpdump" "$f" tcpdump -n -r "$f" -w /dev/null
   rows+=("tcpdump -r -w /dev/null|$f|$med|$rss")
   if [[ $withtshark -eq 1 && ${packets[$f]} -le 1000000 ]]; then
