@@ -110,7 +110,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
-    private static UInt128 Key(Ipv4Address ip) => ((UInt128)0xFFFF << 32) | ip.Value;
+    private static UInt128 Key(Ipv4Address ip) => FrameFacts.IpKey(ip);
 
     private void Claim(in UplinkPacket packet, UInt128 ip, MacAddress mac, ClaimKind kind)
     {
@@ -293,16 +293,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
-    private static string Format(UInt128 key)
-    {
-        if (key == NoIp)
-        {
-            return string.Empty;
-        }
-
-        var v6 = new Ipv6Address(key);
-        return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
-    }
+    private static string Format(UInt128 key) => key == NoIp ? string.Empty : FrameFacts.FormatIpKey(key);
 
     private sealed class BindingState
     {

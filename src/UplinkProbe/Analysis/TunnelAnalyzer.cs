@@ -49,8 +49,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         int outerIpLength;
         if (ipLayer.Kind == LayerKind.Ipv4 && Ipv4Header.TryRead(ipBytes, out Ipv4Header v4, out _))
         {
-            src = ((UInt128)0xFFFF << 32) | v4.Source.Value;
-            dst = ((UInt128)0xFFFF << 32) | v4.Destination.Value;
+            src = FrameFacts.IpKey(v4.Source);
+            dst = FrameFacts.IpKey(v4.Destination);
             outerIpLength = v4.TotalLength == 0 ? ipBytes.Length : v4.TotalLength;
         }
         else if (ipLayer.Kind == LayerKind.Ipv6 && Ipv6Header.TryRead(ipBytes, out Ipv6Header v6, out _))
@@ -108,15 +108,15 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
-        string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(Format(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+        string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(FrameFacts.FormatIpKey(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
 
         foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
             var runs = flow.Runs.All.ToList();
             var r = new TunnelFlowReport
             {
-                SourceIp = Format(src),
-                DestinationIp = Format(dst),
+                SourceIp = FrameFacts.FormatIpKey(src),
+                DestinationIp = FrameFacts.FormatIpKey(dst),
                 SourceNode = NodeOf(src),
                 DestinationNode = NodeOf(dst),
                 Vni = vni,
@@ -159,8 +159,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         {
             var session = new BfdSessionReport
             {
-                SourceIp = Format(src),
-                DestinationIp = Format(dst),
+                SourceIp = FrameFacts.FormatIpKey(src),
+                DestinationIp = FrameFacts.FormatIpKey(dst),
                 SourceNode = NodeOf(src),
                 DestinationNode = NodeOf(dst),
                 Packets = state.Packets,
@@ -305,7 +305,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     private long LastWithin(TunnelFlowReport t, long start, long end)
     {
-        FlowState flow = _flows.First(f => Format(f.Key.Src) == t.SourceIp && Format(f.Key.Dst) == t.DestinationIp && f.Key.Vni == t.Vni).Value;
+        FlowState flow = _flows.First(f => FrameFacts.FormatIpKey(f.Key.Src) == t.SourceIp && FrameFacts.FormatIpKey(f.Key.Dst) == t.DestinationIp && f.Key.Vni == t.Vni).Value;
         long last = long.MinValue;
         foreach (ActivityRun run in flow.Runs.All)
         {
@@ -321,12 +321,6 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     private static string Clock(long ns) => DateTimeOffset.FromUnixTimeMilliseconds(ns / 1_000_000).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name(string ip, string? node) => node is null ? ip : $"{node} ({ip})";
-
-    internal static string Format(UInt128 key)
-    {
-        var v6 = new Ipv6Address(key);
-        return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
-    }
 
     /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI, hashed on the low 64 bits.</summary>
     private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni)
