@@ -13,11 +13,16 @@ public sealed class UplinkAnalysis
     private readonly List<(string Path, string? Node, bool TransmitOnly)> _inputs = new();
     private readonly CloudInventory _inventory;
     private readonly AnalysisOptions _options;
+    private readonly CaptureFileOptions? _fileOptions;
 
-    public UplinkAnalysis(CloudInventory? inventory = null, AnalysisOptions? options = null)
+    /// <param name="inventory">What is known about the cloud; null: learn from packets alone.</param>
+    /// <param name="options">Thresholds of the analysis.</param>
+    /// <param name="fileOptions">How capture files are read (buffer sizes, read-ahead); the defaults suit every file.</param>
+    public UplinkAnalysis(CloudInventory? inventory = null, AnalysisOptions? options = null, CaptureFileOptions? fileOptions = null)
     {
         _inventory = inventory ?? new CloudInventory();
         _options = options ?? new AnalysisOptions();
+        _fileOptions = fileOptions;
     }
 
     /// <summary>Adds a capture; <paramref name="node"/> null means: take it from the pcapng interface, else from the file name.</summary>
@@ -33,7 +38,7 @@ public sealed class UplinkAnalysis
             CaptureReader reader;
             try
             {
-                reader = CaptureFile.Open(path);
+                reader = CaptureFile.Open(path, _fileOptions);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
