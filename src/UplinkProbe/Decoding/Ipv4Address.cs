@@ -69,20 +69,7 @@ public readonly struct Ipv4Address : IEquatable<Ipv4Address>, IComparable<Ipv4Ad
     public bool TryFormat(Span<char> destination, out int charsWritten)
     {
         Span<byte> buffer = stackalloc byte[MaxFormattedLength];
-        int n = FormatAscii(buffer);
-        if (destination.Length < n)
-        {
-            charsWritten = 0;
-            return false;
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            destination[i] = (char)buffer[i];
-        }
-
-        charsWritten = n;
-        return true;
+        return AsciiText.TryWiden(buffer[..FormatAscii(buffer)], destination, out charsWritten);
     }
 
     public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten)
@@ -94,16 +81,7 @@ public readonly struct Ipv4Address : IEquatable<Ipv4Address>, IComparable<Ipv4Ad
         }
 
         Span<byte> buffer = stackalloc byte[MaxFormattedLength];
-        int n = FormatAscii(buffer);
-        if (utf8Destination.Length < n)
-        {
-            bytesWritten = 0;
-            return false;
-        }
-
-        buffer[..n].CopyTo(utf8Destination);
-        bytesWritten = n;
-        return true;
+        return AsciiText.TryCopy(buffer[..FormatAscii(buffer)], utf8Destination, out bytesWritten);
     }
 
     /// <summary>Writes the dotted quad; <paramref name="destination"/> must hold 15 bytes.</summary>
