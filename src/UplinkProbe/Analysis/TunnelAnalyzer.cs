@@ -109,6 +109,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     {
         CloudInventory inventory = context.Inventory;
         string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(FrameFacts.FormatIpKey(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+        var stateOf = new Dictionary<TunnelFlowReport, FlowState>(ReferenceEqualityComparer.Instance);
 
         foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
@@ -144,6 +145,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
 
             report.Tunnels.Add(r);
+            stateOf[r] = flow;
             if (r.NearMtuPackets > 0)
             {
                 report.Add(new Finding(FindingIds.GeneveNearMtu, r.MaxOuterIpLength > _options.UplinkMtu ? FindingSeverity.Error : FindingSeverity.Warning,
@@ -190,7 +192,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         AddOneWayFindings(context, report);
-        AddGatewayTunnelFindings(context, report);
+        AddGatewayTunnelFindings(context, report, stateOf);
     }
 
     private void AddOneWayFindings(AnalysisContext context, AnalysisReport report)
@@ -225,7 +227,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// router's datapath (VNI = datapath key). A chassis that stops while the others go on is the
     /// "only instances on one node reach the internet" symptom.
     /// </summary>
-    private void AddGatewayTunnelFindings(AnalysisContext context, AnalysisReport report)
+    private static void AddGatewayTunnelFindings(AnalysisContext context, AnalysisReport report, Dictionary<TunnelFlowReport, FlowState> stateOf)
     {
         long quietNs = 5_000_000_000;
         foreach (GatewayReport gateway in report.Gateways)
@@ -243,7 +245,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 var lastByNode = new Dictionary<string, long>(StringComparer.Ordinal);
                 foreach (TunnelFlowReport t in towardGateway)
                 {
-                    long last = LastWithin(t, segment.StartNs, segment.EndNs);
+                    long last = LastWithin(stateOf[t], segment.StartNs, segment.EndNs);
                     if (last != long.MinValue)
                     {
                         lastByNode[t.SourceNode!] = Math.Max(lastByNode.GetValueOrDefault(t.SourceNode!, long.MinValue), last);
@@ -303,9 +305,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
     }
 
-    private long LastWithin(TunnelFlowReport t, long start, long end)
+    /// <summary>The flow's last packet inside [start, end], or long.MinValue.</summary>
+    private static long LastWithin(FlowState flow, long start, long end)
     {
-        FlowState flow = _flows.First(f => FrameFacts.FormatIpKey(f.Key.Src) == t.SourceIp && FrameFacts.FormatIpKey(f.Key.Dst) == t.DestinationIp && f.Key.Vni == t.Vni).Value;
         long last = long.MinValue;
         foreach (ActivityRun run in flow.Runs.All)
         {
