@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
 using UplinkProbe.Reporting;
@@ -50,7 +51,19 @@ internal static class StatsCommand
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "pcap or pcapng capture files" };
         var format = new Option<string>("--format", "-F") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("stats", "Decode every packet and print only the counters per protocol and per problem.") { files, format };
+        var threads = new Option<int>("--threads", "-j")
+        {
+            Description = "threads that read and decode one classic pcap file in parts (default: one per core; 1: one thread)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--threads must be at least 1");
+            }
+        });
+        var command = new Command("stats", "Decode every packet and print only the counters per protocol and per problem.") { files, format, threads };
         command.SetAction(parse =>
         {
             string[] paths = parse.GetValue(files) ?? [];
@@ -59,7 +72,7 @@ internal static class StatsCommand
                 return ExitCodes.Usage;
             }
 
-            return DecodeRunner.Run(paths, DecodeOutput.None, summaryToStdout: true, jsonSummary: parse.GetValue(format) == "json", null, output);
+            return DecodeRunner.Run(paths, DecodeOutput.None, summaryToStdout: true, jsonSummary: parse.GetValue(format) == "json", null, output, parse.GetValue(threads));
         });
         return command;
     }
@@ -75,13 +88,38 @@ internal enum DecodeOutput
 /// <summary>The decode loop shared by <c>decode</c> and <c>stats</c>.</summary>
 internal static class DecodeRunner
 {
-    public static int Run(string[] paths, DecodeOutput mode, bool summaryToStdout, bool jsonSummary, long? limit, CliOutput output)
+    public static int Run(string[] paths, DecodeOutput mode, bool summaryToStdout, bool jsonSummary, long? limit, CliOutput output, int threads = 1)
     {
         int exit = ExitCodes.Ok;
         var decoder = new PacketDecoder();
         var decoded = new DecodedPacket();
         foreach (string path in paths)
         {
+            if (mode == DecodeOutput.None && limit is null && CaptureFileParts.TryOpen(path, threads, out CaptureFileParts? parts))
+            {
+                // stats on a big classic pcap: every core reads and decodes its own part of the file.
+                using (parts)
+                {
+                    var statistics = new DecodeStatistics();
+                    try
+                    {
+                        foreach (PartResult<DecodeStatistics> part in parts.Read(_ => new DecodeStatistics(), (r, s) => CountAll(r, new PacketDecoder(), new DecodedPacket(), s)))
+                        {
+                            statistics.Add(part.State);
+                        }
+                    }
+                    catch (IOException ex) when (ex is not CaptureFileException)
+                    {
+                        output.Error.WriteLine($"uplinkprobe: {path}: read error: {ex.Message}");
+                        exit = ExitCodes.Failure;
+                    }
+
+                    WriteSummary(path, parts.First, statistics, summaryToStdout, jsonSummary, output);
+                }
+
+                continue;
+            }
+
             CaptureReader reader;
             try
             {
@@ -121,28 +159,34 @@ internal static class DecodeRunner
                     exit = ExitCodes.Failure;
                 }
 
-                output.Flush();
-                if (reader.Error is { } error)
-                {
-                    output.Error.WriteLine($"uplinkprobe: {path}: warning: reading stopped {error} after {handler.Statistics.Packets} packets");
-                }
-
-                if (summaryToStdout && jsonSummary)
-                {
-                    DecodeSummaryJson.Write(output.Stream, path, reader, handler.Statistics);
-                }
-                else
-                {
-                    DecodeSummaryWriter.WriteText(summaryToStdout ? output.Text : output.Error, path, reader, handler.Statistics);
-                }
-
-                output.Flush();
+                WriteSummary(path, reader, handler.Statistics, summaryToStdout, jsonSummary, output);
             }
         }
 
         return exit;
     }
 
+    private static void WriteSummary(string path, CaptureReader reader, DecodeStatistics statistics, bool summaryToStdout, bool jsonSummary, CliOutput output)
+    {
+        output.Flush();
+        if (reader.Error is { } error)
+        {
+            output.Error.WriteLine($"uplinkprobe: {path}: warning: reading stopped {error} after {statistics.Packets} packets");
+        }
+
+        if (summaryToStdout && jsonSummary)
+        {
+            DecodeSummaryJson.Write(output.Stream, path, reader, statistics);
+        }
+        else
+        {
+            DecodeSummaryWriter.WriteText(summaryToStdout ? output.Text : output.Error, path, reader, statistics);
+        }
+
+        output.Flush();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CountAll(CaptureReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
     {
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))

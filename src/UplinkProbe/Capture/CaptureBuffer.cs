@@ -38,7 +38,7 @@ internal sealed class CaptureBuffer : IDisposable
     private int _pendingEnd;
     private bool _aheadDone;
 
-    private CaptureBuffer(SafeFileHandle? handle, bool ownsHandle, Stream? stream, bool ownsStream, long sourceLength, long startOffset, CaptureFileOptions options)
+    private CaptureBuffer(SafeFileHandle? handle, bool ownsHandle, Stream? stream, bool ownsStream, long sourceLength, long startOffset, CaptureFileOptions options, bool allowReadAhead = true)
     {
         _handle = handle;
         _ownsHandle = ownsHandle;
@@ -48,7 +48,7 @@ internal sealed class CaptureBuffer : IDisposable
         _defaultSize = options.EffectiveBufferSize;
         _cap = options.BufferCap;
         _readOffset = startOffset;
-        if (handle is not null && UseReadAhead(options, sourceLength - startOffset))
+        if (handle is not null && allowReadAhead && UseReadAhead(options, sourceLength - startOffset))
         {
             int chunk = _defaultSize;
             _ahead = new FileReadAhead(handle, startOffset, chunk, ReadAheadChunks, Math.Min(chunk / 4, MaxHeadRoom));
@@ -100,6 +100,13 @@ internal sealed class CaptureBuffer : IDisposable
 
         return new CaptureBuffer(handle, true, null, false, length, 0, options);
     }
+
+    /// <summary>
+    /// A buffer over a file handle shared with other buffers (not disposed with this one), reading from
+    /// <paramref name="startOffset"/> on the caller's thread: one part of a file read in parts (<see cref="CaptureFileParts"/>).
+    /// </summary>
+    public static CaptureBuffer ForFilePart(SafeFileHandle handle, long length, long startOffset, CaptureFileOptions options) =>
+        new(handle, false, null, false, length, startOffset, options, allowReadAhead: false);
 
     public static CaptureBuffer ForStream(Stream stream, bool leaveOpen, CaptureFileOptions options)
     {

@@ -59,7 +59,7 @@ public static class CaptureFile
         }
     }
 
-    private static CaptureReader Open(CaptureBuffer buffer, string name, CaptureFileOptions options)
+    internal static CaptureReader Open(CaptureBuffer buffer, string name, CaptureFileOptions options)
     {
         try
         {

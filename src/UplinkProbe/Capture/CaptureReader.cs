@@ -18,6 +18,8 @@ public abstract class CaptureReader : IDisposable
     /// <summary>Set when reading stopped before the end of the source because the data could not be parsed.</summary>
     public CaptureFileError? Error { get; private protected set; }
 
+    internal void SetError(CaptureFileError? error) => Error = error;
+
     /// <summary>opt_comment of the last record returned (UTF-8), empty when it had none.</summary>
     public abstract ReadOnlySpan<byte> CurrentComment { get; }
 

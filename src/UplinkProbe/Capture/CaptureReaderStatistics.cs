@@ -30,6 +30,23 @@ public sealed class CaptureReaderStatistics
     /// <summary>pcapng blocks that are not packets and were skipped, by block type (NRB, ISB, DSB, custom, unknown).</summary>
     public Dictionary<uint, long> SkippedBlocks { get; } = new();
 
+    /// <summary>Adds the counts of a reader of a later part of the same file (<see cref="CaptureFileParts"/>).</summary>
+    internal void Add(CaptureReaderStatistics other)
+    {
+        Packets += other.Packets;
+        ClampedRecords += other.ClampedRecords;
+        InconsistentLengthRecords += other.InconsistentLengthRecords;
+        MalformedOptions += other.MalformedOptions;
+        DroppedPackets += other.DroppedPackets;
+        TruncatedRecords += other.TruncatedRecords;
+        InvalidTimestamps += other.InvalidTimestamps;
+        Sections += other.Sections;
+        foreach ((uint type, long count) in other.SkippedBlocks)
+        {
+            SkippedBlocks[type] = SkippedBlocks.GetValueOrDefault(type) + count;
+        }
+    }
+
     internal void CountSkipped(uint blockType)
     {
         SkippedBlocks.TryGetValue(blockType, out long n);

@@ -41,6 +41,11 @@ public sealed class PcapReader : CaptureReader
     private bool _ended;
     private bool _stopped; // _ended or Error set: TryReadNext returns false from now on
 
+    // One part of a file read in parts (CaptureFileParts): the part ends where the next one starts.
+    private CaptureFileParts? _parts;
+    private int _partIndex;
+    private long _partEnd = long.MaxValue;
+
     internal PcapReader(CaptureBuffer buffer, string name, CaptureFileOptions options)
     {
         _buffer = buffer;
@@ -91,6 +96,38 @@ public sealed class PcapReader : CaptureReader
         buffer.Consume(FileHeaderLength);
     }
 
+    /// <summary>
+    /// A reader for one part of the file <paramref name="first"/> reads: from <paramref name="buffer"/>'s start offset (a
+    /// record boundary) to <paramref name="end"/>, with the file header of <paramref name="first"/>.
+    /// </summary>
+    internal PcapReader(CaptureBuffer buffer, PcapReader first, CaptureFileParts parts, int partIndex, long end)
+    {
+        _buffer = buffer;
+        _name = first._name;
+        _maxRecord = first._maxRecord;
+        _interface = first._interface;
+        _fractionToNs = first._fractionToNs;
+        _fractionLimit = first._fractionLimit;
+        _snapLength = first._snapLength;
+        _linkType = first._linkType;
+        IsBigEndian = first.IsBigEndian;
+        IsNanosecond = first.IsNanosecond;
+        VersionMajor = first.VersionMajor;
+        VersionMinor = first.VersionMinor;
+        InterfaceList.Add(_interface);
+        _parts = parts;
+        _partIndex = partIndex;
+        _partEnd = end;
+    }
+
+    /// <summary>Makes this reader (the one that read the file header) the first part of <paramref name="parts"/>.</summary>
+    internal void BecomeFirstPart(CaptureFileParts parts, long end)
+    {
+        _parts = parts;
+        _partIndex = 0;
+        _partEnd = end;
+    }
+
     public override CaptureFormat Format => CaptureFormat.Pcap;
 
     public bool IsBigEndian { get; }
@@ -109,12 +146,13 @@ public sealed class PcapReader : CaptureReader
 
     internal CaptureBuffer Buffer => _buffer;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data)
     {
         // Fast path: the header and the whole record are already in the buffer (all but about one record per buffer).
         CaptureBuffer buffer = _buffer;
         int available = buffer.Available;
-        if (available >= RecordHeaderLength && !_stopped)
+        if (available >= RecordHeaderLength && !_stopped && buffer.Position < _partEnd)
         {
             byte[] array = buffer.Array;
             int start = buffer.StartIndex;
@@ -178,7 +216,7 @@ public sealed class PcapReader : CaptureReader
     {
         record = default;
         data = default;
-        if (_ended || Error is not null)
+        if (_ended || Error is not null || (_parts is not null && AtEndOfPart()))
         {
             _stopped = true;
             return false;
@@ -219,6 +257,48 @@ public sealed class PcapReader : CaptureReader
         }
 
         return Return(out record, out data, _buffer.Array, _buffer.StartIndex, seconds, fraction, capLen, origLen);
+    }
+
+    /// <summary>
+    /// Whether 16 bytes could be a record header of this file: a fraction in range, a captured length that is not zero,
+    /// within the limits and not above the original length (files that break these rules are read, just not in parts).
+    /// </summary>
+    internal bool IsPlausibleRecordHeader(ReadOnlySpan<byte> h, out int capturedLength)
+    {
+        uint fraction = U32(h[4..]);
+        uint capLen = U32(h[8..]);
+        uint origLen = U32(h[12..]);
+        capturedLength = (int)Math.Min(capLen, int.MaxValue);
+        return fraction < _fractionLimit && capLen != 0 && capLen <= (uint)_maxRecord && capLen <= origLen
+            && (_snapLength == 0 || capLen <= _snapLength);
+    }
+
+    /// <summary>
+    /// True when this part is done: it reached the record where the next part starts, or a part before it ran past its
+    /// own end (this part's results will not be used). A part that ran past its end goes on to the end of the file.
+    /// </summary>
+    private bool AtEndOfPart()
+    {
+        if (_parts!.IsAbandoned(_partIndex))
+        {
+            return true;
+        }
+
+        long position = _buffer.Position;
+        if (position == _partEnd)
+        {
+            _parts.ReachedEnd(_partIndex);
+            return true;
+        }
+
+        if (position > _partEnd)
+        {
+            // The next part's start was not a record boundary after all: read on; the parts after this one are dropped.
+            _parts.RanPastEnd(_partIndex);
+            _partEnd = long.MaxValue;
+        }
+
+        return false;
     }
 
     protected override void Dispose(bool disposing)

@@ -6,7 +6,7 @@ namespace UplinkProbe.Decoding;
 
 /// <summary>
 /// Running counts over decoded packets: layers by kind, problems by kind, packets of unsupported link types by
-/// link-type number, totals. <see cref="Add"/> does not allocate except the first time a new unsupported link
+/// link-type number, totals. <see cref="Add(DecodedPacket)"/> does not allocate except the first time a new unsupported link
 /// type is seen.
 /// </summary>
 public sealed class DecodeStatistics
@@ -27,7 +27,7 @@ public sealed class DecodeStatistics
     private readonly long[] _problems = new long[ProblemCount];
     private readonly Dictionary<int, long> _unsupportedLinkTypes = new();
 
-    /// <summary>Packets given to <see cref="Add"/>, unsupported link types included.</summary>
+    /// <summary>Packets given to <see cref="Add(DecodedPacket)"/>, unsupported link types included.</summary>
     public long Packets { get; private set; }
 
     /// <summary>Sum of captured lengths.</summary>
@@ -67,6 +67,7 @@ public sealed class DecodeStatistics
     /// <summary>Packets per unsupported link-type number.</summary>
     public IReadOnlyDictionary<int, long> UnsupportedLinkTypes => _unsupportedLinkTypes;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(DecodedPacket packet)
     {
         Packets++;
@@ -110,6 +111,36 @@ public sealed class DecodeStatistics
         {
             OtherProblemPackets++;
         }
+    }
+
+    /// <summary>Adds every count of <paramref name="other"/> (e.g. of another part of the same file) to these.</summary>
+    public void Add(DecodeStatistics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        other.Fold();
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            _layers[i] += other._layers[i];
+            _packetsWithLayer[i] += other._packetsWithLayer[i];
+        }
+
+        for (int i = 0; i < _problems.Length; i++)
+        {
+            _problems[i] += other._problems[i];
+        }
+
+        foreach ((int linkType, long packets) in other._unsupportedLinkTypes)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(_unsupportedLinkTypes, linkType, out _) += packets;
+        }
+
+        Packets += other.Packets;
+        Bytes += other.Bytes;
+        CleanPackets += other.CleanPackets;
+        TruncatedPackets += other.TruncatedPackets;
+        MalformedPackets += other.MalformedPackets;
+        OtherProblemPackets += other.OtherProblemPackets;
+        UnsupportedLinkTypePackets += other.UnsupportedLinkTypePackets;
     }
 
     /// <summary>Tallies one packet under its whole layer chain (one probe of a small open-addressing table).</summary>

@@ -58,6 +58,7 @@ public sealed class PacketDecoder
     /// (<c>CaptureRecord.OriginalLength</c>), or -1: when it shows the packet was captured whole, a header cut short
     /// makes the packet malformed rather than truncated (see <see cref="DecodedPacket.IsTruncated"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
     {
         result.Reset(linkType, packet.Length, originalLength);

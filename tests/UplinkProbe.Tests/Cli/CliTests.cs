@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using UplinkProbe.Capture;
 using UplinkProbe.Cli;
+using UplinkProbe.Crafting;
 using UplinkProbe.Decoding;
 using Xunit;
 
@@ -135,6 +136,43 @@ public sealed class CliTests : IDisposable
         }
 
         return path;
+    }
+
+    [Fact]
+    public void StatsInPartsOnEveryCoreEqualsOneThread()
+    {
+        // Two parts need at least twice CaptureFileParts.MinPartBytes.
+        string path = Path.Combine(_dir, "big.pcap");
+        var traffic = new SyntheticUplinkTraffic(seed: 11);
+        var frame = new byte[SyntheticUplinkTraffic.MaxFrameLength];
+        using (var w = PcapWriter.Create(path, LinkType.Ethernet))
+        {
+            while (new FileInfo(path).Length < (2 * CaptureFileParts.MinPartBytes) + (1 << 20))
+            {
+                for (int i = 0; i < 1000; i++)
+                {
+                    int length = traffic.NextFrame(frame, out long ns);
+                    w.Write(ns, frame.AsSpan(0, length));
+                }
+
+                w.Flush();
+            }
+        }
+
+        Assert.True(CaptureFileParts.TryOpen(path, 2, out CaptureFileParts? parts));
+        parts.Dispose();
+        foreach (string format in new[] { "text", "json" })
+        {
+            (int exit1, string one, string err1) = Run("stats", "--threads", "1", "--format", format, path);
+            (int exit2, string two, string err2) = Run("stats", "-j", "2", "--format", format, path);
+            Assert.Equal((ExitCodes.Ok, ExitCodes.Ok, string.Empty, string.Empty), (exit1, exit2, err1, err2));
+            Assert.Equal(one, two);
+            Assert.Contains("geneve", one, StringComparison.OrdinalIgnoreCase);
+        }
+
+        (int bad, _, string error) = Run("stats", "--threads", "0", path);
+        Assert.Equal(ExitCodes.Usage, bad);
+        Assert.Contains("--threads", error, StringComparison.Ordinal);
     }
 
     private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
