@@ -186,8 +186,24 @@ internal static class DecodeRunner
         output.Flush();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CountAll(CaptureReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
+    {
+        if (reader is PcapReader pcap)
+        {
+            // The sealed type lets the record loop inline the reader's fast path.
+            CountAll(pcap, decoder, decoded, statistics);
+            return;
+        }
+
+        while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+        {
+            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
+            statistics.Add(decoded);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CountAll(PcapReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
     {
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
         {
