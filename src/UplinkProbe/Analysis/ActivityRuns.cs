@@ -98,5 +98,7 @@ internal struct ActivityRuns
 
     public readonly long LastNs => _open ? _end : _closed is { Count: > 0 } c ? c[^1].EndNs : long.MinValue;
 
+    public readonly override string ToString() => string.Join(" ", All.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}]"));
+
     private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
 }

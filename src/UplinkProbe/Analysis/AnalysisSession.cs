@@ -179,6 +179,25 @@ public sealed class AnalysisSession
         LastTimestampNs = Math.Max(LastTimestampNs, part.LastTimestampNs);
     }
 
+    /// <summary>The analyzers' state and the session's counters as text (<see cref="UplinkAnalyzer.WriteState"/>), for tests.</summary>
+    internal string DescribeState()
+    {
+        using var w = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        w.WriteLine($"packets {Packets} last {LastTimestampNs}");
+        foreach (CaptureSource s in _sources)
+        {
+            w.WriteLine($"source {s.Index} {s.Path} {s.Node} {s.NodeFrom} {s.TransmitOnly} {s.Format} {s.Packets} {s.FirstNs} {s.LastNs} {s.PacketsWithDirection} {s.MalformedPackets} {s.TruncatedPackets} {s.ReadError}");
+        }
+
+        foreach (UplinkAnalyzer analyzer in _analyzers)
+        {
+            w.WriteLine(analyzer.GetType().Name);
+            analyzer.WriteState(w);
+        }
+
+        return w.ToString();
+    }
+
     /// <summary>
     /// The report of everything fed so far. The analyzers' state is not changed, so this can be called as often as
     /// wanted (it costs a pass over the state, not over the packets).

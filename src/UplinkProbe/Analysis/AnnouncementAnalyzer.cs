@@ -189,6 +189,22 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
+    internal override void WriteState(TextWriter w)
+    {
+        foreach (((UInt128 ip, MacAddress mac), BindingState b) in _bindings)
+        {
+            w.WriteLine($"binding {Format(ip)} {mac} kinds {string.Join(",", b.Kinds)} sent {string.Join(",", b.SentBySource)} unattributed {b.Unattributed} {b.FirstNs}..{b.LastNs}");
+            w.WriteLine($"  evidence {string.Join(" ", b.Evidence)}");
+            w.WriteLine($"  garps {string.Join(" ", b.Garps)} not kept {b.GarpsNotKept}");
+        }
+
+        foreach ((UInt128 ip, IpState s) in _ips)
+        {
+            w.WriteLine($"ip {Format(ip)} last {string.Join(" ", s.LastMacBySource.OrderBy(x => x.Key))}");
+            w.WriteLine($"  changes {string.Join(" ", s.Changes)}");
+        }
+    }
+
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;

@@ -89,6 +89,19 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         }
     }
 
+    internal override void WriteState(TextWriter w)
+    {
+        foreach ((ulong key, EmissionTrack track) in _tracks)
+        {
+            w.WriteLine($"track {SourceOf(key)} {MacOf(key)} {track}");
+        }
+
+        foreach ((ulong key, long n) in _unattributed)
+        {
+            w.WriteLine($"unattributed {SourceOf(key)} {MacOf(key)} {n}");
+        }
+    }
+
     private static ulong Key(int source, MacAddress mac) => ((ulong)(ushort)source << 48) | mac.Value;
 
     private static MacAddress MacOf(ulong key) => new(key & 0xFFFF_FFFF_FFFFUL);
@@ -528,6 +541,8 @@ internal sealed class EmissionTrack
             }
         }
     }
+
+    public override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", _extras)}";
 
     public IEnumerable<EmissionRun> Runs() => _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, _extras[i].Arp,
         _extras[i].Proven ? Attribution.Proven : Attribution.Probable,

@@ -163,6 +163,26 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         }
     }
 
+    internal override void WriteState(TextWriter w)
+    {
+        // The entries' order is not kept (a full table drops its highest key) and nothing depends on it.
+        foreach (((int source, L2EvidenceKind kind, ulong mac), Entry e) in _entries.OrderBy(x => x.Key))
+        {
+            w.WriteLine($"entry {source} {kind} {new MacAddress(mac)} {e.Frames} {e.FirstNs}..{e.LastNs}");
+        }
+
+        w.WriteLine($"overflow {_overflow}");
+        foreach ((ulong mac, string node) in _ownMacs)
+        {
+            w.WriteLine($"own {new MacAddress(mac)} {node}");
+        }
+
+        foreach ((ulong mac, string name) in _probeNames)
+        {
+            w.WriteLine($"probe {new MacAddress(mac)} {name}");
+        }
+    }
+
     /// <summary>With the entries full: drops the highest key (its frames become overflow) if <paramref name="key"/> is lower.</summary>
     private bool MakeRoomFor((int Source, L2EvidenceKind Kind, ulong Mac) key)
     {

@@ -133,6 +133,24 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
     }
 
+    internal override void WriteState(TextWriter w)
+    {
+        foreach ((FlowKey key, FlowState f) in _flows)
+        {
+            w.WriteLine($"flow {FrameFacts.FormatIpKey(key.Src)} {FrameFacts.FormatIpKey(key.Dst)} {key.Vni} {f}");
+        }
+
+        foreach ((UInt128 ip, string node) in _learnedEndpoints)
+        {
+            w.WriteLine($"endpoint {FrameFacts.FormatIpKey(ip)} {node}");
+        }
+
+        foreach (((UInt128 src, UInt128 dst, int source), BfdState b) in _bfd)
+        {
+            w.WriteLine($"bfd {FrameFacts.FormatIpKey(src)} {FrameFacts.FormatIpKey(dst)} {source} {b}");
+        }
+    }
+
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
@@ -437,6 +455,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             count += n;
         }
 
+        public override string ToString() =>
+            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {_lastKey}x{_lastKeyCount} {string.Join(",", _moreKeys ?? [])} first {FirstSource.Index} #{FirstFrame}";
+
         public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
         {
             var all = new Dictionary<ushort, long>(_moreKeys ?? []);
@@ -487,6 +508,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             LastDiag = later.LastDiag;
             LastNs = Math.Max(LastNs, later.LastNs);
         }
+
+        public override string ToString() =>
+            $"{Packets} {LastState} {LastDiag} {LastNs} changes {string.Join(" ", Changes.Select(c => $"{c.Ns}/{c.State}/{c.Evidence}"))}";
 
         public void Observe(in UplinkPacket packet, BfdControlPacket bfd)
         {

@@ -21,6 +21,12 @@ public abstract class UplinkAnalyzer
     /// this analyzer's own. <paramref name="later"/> is not changed. Costs a pass over its state, not over packets.
     /// </summary>
     internal abstract void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources);
+
+    /// <summary>
+    /// Writes the whole state, one fact a line, in the order it is kept (which decides ties in the report): two
+    /// analyzers with the same text hold the same state. For tests of <see cref="Append"/>; not for the hot path.
+    /// </summary>
+    internal abstract void WriteState(TextWriter w);
 }
 
 /// <summary>What every analyzer can consult when it completes: the inventory, the sources, and shared results.</summary>
