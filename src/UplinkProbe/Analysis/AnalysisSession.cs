@@ -121,7 +121,9 @@ public sealed class AnalysisSession
     /// sources (same index, path, node, format, transmit-only; counters at zero), no observers. A part never adds
     /// sources (<see cref="AddSource"/> throws): every source a later packet can belong to must exist before the parts
     /// are made, and no source may be added here either until every part has been appended. Parts are meant for
-    /// splitting one capture file into regions; they work for any fixed set of sources.
+    /// splitting one capture file into regions; they work for any fixed set of sources. A part shares nothing it
+    /// changes with this session or other parts (the inventory and options are only read), so each part can be fed
+    /// on its own thread while this session is fed on another.
     /// </summary>
     public AnalysisSession CreatePart()
     {

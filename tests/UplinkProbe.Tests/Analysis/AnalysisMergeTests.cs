@@ -216,6 +216,37 @@ public sealed class AnalysisMergeTests
     }
 
     [Fact]
+    public void BeyondItsCapL2EvidenceKeepsTheLowestCombinationsWhateverTheOrder()
+    {
+        int distinct = L2EvidenceAnalyzer.MaxEntries + 10;
+        var reports = new List<AnalysisReport>();
+        foreach (int seed in new[] { 1, 2 })
+        {
+            var session = new AnalysisSession();
+            CaptureSource source = session.AddSource("hv3.pcapng", "hv3", "--node");
+            var random = new Random(seed);
+            int number = 0;
+            foreach (int m in Enumerable.Range(0, distinct).Concat(Enumerable.Range(0, 20)).OrderBy(_ => random.Next()))
+            {
+                byte[] frame = Broadcast(m);
+                session.OnPacket(source, Record(++number, Scenario.T0 + m, frame.Length, PacketDirection.Inbound), frame);
+            }
+
+            reports.Add(session.BuildReport());
+        }
+
+        foreach (AnalysisReport report in reports)
+        {
+            Assert.Equal(L2EvidenceAnalyzer.MaxEntries, report.L2Evidence.Count);
+            Assert.Equal(L2EvidenceAnalyzer.MaxEntries - 1, report.L2Evidence.Max(r => (int)(r.Source.Value & 0xFF_FFFF)));
+            Assert.Equal(20, report.L2Evidence.Count(r => r.Frames == 2));
+            Assert.Contains(report.Notes, n => n.StartsWith("broadcast/multicast evidence: 10 frames from more than 4096", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(Render(reports[0]).Json), Encoding.UTF8.GetString(Render(reports[1]).Json));
+    }
+
+    [Fact]
     public void AWrongFrameOffsetIsSeen()
     {
         // The comparison can fail: appending with the frame offset off by one changes the report.
