@@ -145,8 +145,9 @@ public sealed class AnalysisSession
     /// packet fed so far: the report afterwards is the one a single session fed all packets in that order would give.
     /// <paramref name="part"/> must come from <see cref="CreatePart"/> (of this session or of one with the same sources)
     /// and have been fed the packets that follow this session's, with record numbers counted from 1 at its first
-    /// packet; <paramref name="frameOffset"/> (the number of records of the file before the part's first one) is added
-    /// to every frame number it recorded. Observers of this session do not see the part's packets. The part is not
+    /// packet; <paramref name="frameOffset"/> is added to every frame number it recorded: the number its first record
+    /// has in this session's numbering, minus one (for regions of one file appended to the session of the first
+    /// region: the records of the file before the part's region). Observers of this session do not see the part's packets. The part is not
     /// changed and must not be appended twice. Costs a pass over the part's state, not over its packets.
     /// </summary>
     /// <exception cref="ArgumentException">The part does not have this session's sources, inventory and options.</exception>
