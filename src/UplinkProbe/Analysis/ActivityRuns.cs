@@ -8,30 +8,32 @@ public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, 
 /// this struct, which its owner keeps as a field (mutated in place, no extra object to reach per event); a list
 /// entry is allocated only when a run closes.
 /// </summary>
+/// <remarks>
+/// An event closes the open run when it is more than the gap after the run's latest event so far (<c>EndNs</c>, the
+/// maximum, so a timestamp going backwards never closes a run). <c>StartNs</c> is the first event's time.
+/// </remarks>
 internal struct ActivityRuns
 {
     private readonly long _gapNs;
     private List<ActivityRun>? _closed;
+    private bool _open;
     private long _start, _end, _count, _firstFrame, _lastFrame;
 
-    public ActivityRuns(long gapNs)
-    {
-        _gapNs = gapNs;
-        _start = -1;
-    }
+    public ActivityRuns(long gapNs) => _gapNs = gapNs;
 
     /// <summary>Records an event; true when it started a new run.</summary>
     public bool Add(long ns, long frame)
     {
         bool started = false;
-        if (_start >= 0 && ns - _end > _gapNs)
+        if (_open && ns - _end > _gapNs)
         {
             (_closed ??= new()).Add(Open);
-            _start = -1;
+            _open = false;
         }
 
-        if (_start < 0)
+        if (!_open)
         {
+            _open = true;
             _start = _end = ns;
             _count = 0;
             _firstFrame = frame;
@@ -44,12 +46,59 @@ internal struct ActivityRuns
         return started;
     }
 
+    /// <summary>
+    /// Continues these runs with the events of <paramref name="later"/>, which were recorded from an empty state and
+    /// came after every event recorded here; its frame numbers are shifted by <paramref name="frameOffset"/>. The
+    /// result is what feeding all events here one by one would have given. Returns how many of
+    /// <paramref name="later"/>'s runs (its first ones) joined the run open here.
+    /// </summary>
+    /// <remarks>
+    /// Inside <paramref name="later"/> an event started a new run only when it came more than the gap after the
+    /// latest event of its run so far. Fed after the events here, the open run's latest time can only be the same
+    /// or later, so an event that joined a run in <paramref name="later"/> joins here too, and the only events that
+    /// may decide differently are the first events of <paramref name="later"/>'s runs. Once one of them starts a new
+    /// run, the state is the same as in <paramref name="later"/> and the rest follows unchanged.
+    /// </remarks>
+    public int Append(in ActivityRuns later, long frameOffset)
+    {
+        int joined = 0;
+        bool following = !_open;
+        foreach (ActivityRun run in later.All)
+        {
+            if (!following && run.StartNs - _end <= _gapNs)
+            {
+                _end = Math.Max(_end, run.EndNs);
+                _count += run.Count;
+                _lastFrame = run.LastFrame + frameOffset;
+                joined++;
+                continue;
+            }
+
+            following = true;
+            if (_open)
+            {
+                (_closed ??= new()).Add(Open);
+            }
+
+            _open = true;
+            _start = run.StartNs;
+            _end = run.EndNs;
+            _count = run.Count;
+            _firstFrame = run.FirstFrame + frameOffset;
+            _lastFrame = run.LastFrame + frameOffset;
+        }
+
+        return joined;
+    }
+
     /// <summary>Number of runs so far (closed and open).</summary>
-    public readonly int Count => (_closed?.Count ?? 0) + (_start >= 0 ? 1 : 0);
+    public readonly int Count => (_closed?.Count ?? 0) + (_open ? 1 : 0);
 
-    public readonly IEnumerable<ActivityRun> All => _start < 0 ? _closed ?? [] : (_closed ?? []).Append(Open);
+    public readonly IEnumerable<ActivityRun> All => !_open ? _closed ?? [] : (_closed ?? []).Append(Open);
 
-    public readonly long LastNs => _start >= 0 ? _end : _closed is { Count: > 0 } c ? c[^1].EndNs : long.MinValue;
+    public readonly long LastNs => _open ? _end : _closed is { Count: > 0 } c ? c[^1].EndNs : long.MinValue;
+
+    public readonly override string ToString() => string.Join(" ", All.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}]"));
 
     private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
 }

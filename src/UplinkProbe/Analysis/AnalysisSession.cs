@@ -49,9 +49,18 @@ public sealed class AnalysisSession
     /// <summary>The newest packet timestamp fed so far (the session's clock); <see cref="long.MinValue"/> before the first.</summary>
     public long LastTimestampNs { get; private set; } = long.MinValue;
 
+    /// <summary>True for a session made by <see cref="CreatePart"/>: its sources are fixed.</summary>
+    public bool IsPart { get; private init; }
+
     /// <summary>Adds a source: one node's capture (a file, a live NIC). <paramref name="nodeFrom"/> says how the node name was found.</summary>
+    /// <exception cref="InvalidOperationException">This session is a part (<see cref="CreatePart"/>).</exception>
     public CaptureSource AddSource(string path, string node, string nodeFrom, bool transmitOnly = false)
     {
+        if (IsPart)
+        {
+            throw new InvalidOperationException("a part of an analysis session has the sources of the session it was made from; add sources before making parts");
+        }
+
         var source = new CaptureSource { Path = path, Node = node, NodeFrom = nodeFrom, TransmitOnly = transmitOnly, Index = _sources.Count };
         _sources.Add(source);
         return source;
@@ -104,6 +113,92 @@ public sealed class AnalysisSession
 
             OnPacket(source, record, data);
         }
+    }
+
+    /// <summary>
+    /// A new, empty session for a later part of the same packet stream, to be fed on its own (e.g. on another thread)
+    /// and then added to this one with <see cref="Append"/>: the same inventory and options, a mirror of the current
+    /// sources (same index, path, node, format, transmit-only; counters at zero), no observers. A part never adds
+    /// sources (<see cref="AddSource"/> throws): every source a later packet can belong to must exist before the parts
+    /// are made, and no source may be added here either until every part has been appended. Parts are meant for
+    /// splitting one capture file into regions; they work for any fixed set of sources. A part shares nothing it
+    /// changes with this session or other parts (the inventory and options are only read), so each part can be fed
+    /// on its own thread while this session is fed on another.
+    /// </summary>
+    public AnalysisSession CreatePart()
+    {
+        var part = new AnalysisSession(Inventory, Options) { IsPart = true };
+        foreach (CaptureSource source in _sources)
+        {
+            part._sources.Add(new CaptureSource
+            {
+                Path = source.Path, Node = source.Node, NodeFrom = source.NodeFrom, TransmitOnly = source.TransmitOnly,
+                Index = source.Index, Format = source.Format,
+            });
+        }
+
+        return part;
+    }
+
+    /// <summary>
+    /// Adds everything <paramref name="part"/> saw to this session, as if its packets had been fed here after every
+    /// packet fed so far: the report afterwards is the one a single session fed all packets in that order would give.
+    /// <paramref name="part"/> must come from <see cref="CreatePart"/> (of this session or of one with the same sources)
+    /// and have been fed the packets that follow this session's, with record numbers counted from 1 at its first
+    /// packet; <paramref name="frameOffset"/> is added to every frame number it recorded: the number its first record
+    /// has in this session's numbering, minus one (for regions of one file appended to the session of the first
+    /// region: the records of the file before the part's region). Observers of this session do not see the part's packets. The part is not
+    /// changed and must not be appended twice. Costs a pass over the part's state, not over its packets.
+    /// </summary>
+    /// <exception cref="ArgumentException">The part does not have this session's sources, inventory and options.</exception>
+    public void Append(AnalysisSession part, long frameOffset)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        if (part == this || !part.IsPart || part.Inventory != Inventory || part.Options != Options || part._sources.Count != _sources.Count)
+        {
+            throw new ArgumentException("not a part made by CreatePart of this session (or of one with the same sources)", nameof(part));
+        }
+
+        for (int i = 0; i < _sources.Count; i++)
+        {
+            CaptureSource mine = _sources[i], theirs = part._sources[i];
+            if (mine.Path != theirs.Path || mine.TransmitOnly != theirs.TransmitOnly)
+            {
+                throw new ArgumentException($"source {i} of the part is {theirs.Path}, not {mine.Path}", nameof(part));
+            }
+        }
+
+        for (int i = 0; i < _analyzers.Length; i++)
+        {
+            _analyzers[i].Append(part._analyzers[i], frameOffset, _sources);
+        }
+
+        for (int i = 0; i < _sources.Count; i++)
+        {
+            _sources[i].Append(part._sources[i]);
+        }
+
+        Packets += part.Packets;
+        LastTimestampNs = Math.Max(LastTimestampNs, part.LastTimestampNs);
+    }
+
+    /// <summary>The analyzers' state and the session's counters as text (<see cref="UplinkAnalyzer.WriteState"/>), for tests.</summary>
+    internal string DescribeState()
+    {
+        using var w = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        w.WriteLine($"packets {Packets} last {LastTimestampNs}");
+        foreach (CaptureSource s in _sources)
+        {
+            w.WriteLine($"source {s.Index} {s.Path} {s.Node} {s.NodeFrom} {s.TransmitOnly} {s.Format} {s.Packets} {s.FirstNs} {s.LastNs} {s.PacketsWithDirection} {s.MalformedPackets} {s.TruncatedPackets} {s.ReadError}");
+        }
+
+        foreach (UplinkAnalyzer analyzer in _analyzers)
+        {
+            w.WriteLine(analyzer.GetType().Name);
+            analyzer.WriteState(w);
+        }
+
+        return w.ToString();
     }
 
     /// <summary>

@@ -165,6 +165,46 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
+    /// <summary>
+    /// Bindings and IPs first seen in <paramref name="later"/> are added in its order (the order they were created in
+    /// a single pass); counts add up, first and last times take the extremes, and the capped lists (evidence,
+    /// announcements, MAC changes) keep the first entries of the concatenation. A MAC change is recorded when a
+    /// source's MAC for an IP differs from its previous one: <paramref name="later"/> started without the previous
+    /// one, so it recorded every source's first observation, which is the source's first entry in its changes and is
+    /// dropped here when it repeats the MAC the source had at the end of this part.
+    /// </summary>
+    internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
+    {
+        var other = (AnnouncementAnalyzer)later;
+        foreach (((UInt128 Ip, MacAddress Mac) key, BindingState theirs) in other._bindings)
+        {
+            ref BindingState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bindings, key, out _);
+            (slot ??= new BindingState()).Append(theirs, frameOffset);
+        }
+
+        foreach ((UInt128 ip, IpState theirs) in other._ips)
+        {
+            ref IpState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ips, ip, out _);
+            (slot ??= new IpState()).Append(theirs, frameOffset);
+        }
+    }
+
+    internal override void WriteState(TextWriter w)
+    {
+        foreach (((UInt128 ip, MacAddress mac), BindingState b) in _bindings)
+        {
+            w.WriteLine($"binding {Format(ip)} {mac} kinds {string.Join(",", b.Kinds)} sent {string.Join(",", b.SentBySource)} unattributed {b.Unattributed} {b.FirstNs}..{b.LastNs}");
+            w.WriteLine($"  evidence {string.Join(" ", b.Evidence)}");
+            w.WriteLine($"  garps {string.Join(" ", b.Garps)} not kept {b.GarpsNotKept}");
+        }
+
+        foreach ((UInt128 ip, IpState s) in _ips)
+        {
+            w.WriteLine($"ip {Format(ip)} last {string.Join(" ", s.LastMacBySource.OrderBy(x => x.Key))}");
+            w.WriteLine($"  changes {string.Join(" ", s.Changes)}");
+        }
+    }
+
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
@@ -312,6 +352,46 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         public List<(long Ns, int Source, long Frame)> Garps { get; } = new();
 
         public long GarpsNotKept { get; set; }
+
+        public void Append(BindingState later, long frameOffset)
+        {
+            for (int k = 0; k < Kinds.Length; k++)
+            {
+                Kinds[k] += later.Kinds[k];
+            }
+
+            foreach ((int source, long n) in later.SentBySource)
+            {
+                SentBySource[source] = SentBySource.GetValueOrDefault(source) + n;
+            }
+
+            Unattributed += later.Unattributed;
+            FirstNs = Math.Min(FirstNs, later.FirstNs);
+            LastNs = Math.Max(LastNs, later.LastNs);
+            foreach ((int source, long frame) in later.Evidence)
+            {
+                if (Evidence.Count < 8)
+                {
+                    Evidence.Add((source, frame + frameOffset));
+                }
+            }
+
+            // Garps is full before anything is left out, so the first MaxGarpsPerBinding of the concatenation are
+            // these followed by the first ones kept by the later part.
+            foreach ((long ns, int source, long frame) in later.Garps)
+            {
+                if (Garps.Count < MaxGarpsPerBinding)
+                {
+                    Garps.Add((ns, source, frame + frameOffset));
+                }
+                else
+                {
+                    GarpsNotKept++;
+                }
+            }
+
+            GarpsNotKept += later.GarpsNotKept;
+        }
     }
 
     private sealed class IpState
@@ -319,5 +399,33 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         public Dictionary<int, MacAddress> LastMacBySource { get; } = new();
 
         public List<(long Ns, MacAddress Mac, int Source, long Frame)> Changes { get; } = new();
+
+        /// <remarks>
+        /// A later part records a source's first observation as its first change of that source. If this part's
+        /// changes are capped, none of the later ones are needed; if not, they hold a change for every source seen
+        /// here, so at most that many of the later part's kept changes are dropped and its kept ones (up to the cap)
+        /// still cover what fits.
+        /// </remarks>
+        public void Append(IpState later, long frameOffset)
+        {
+            HashSet<int>? seen = null;
+            foreach ((long ns, MacAddress mac, int source, long frame) in later.Changes)
+            {
+                if ((seen ??= new()).Add(source) && LastMacBySource.TryGetValue(source, out MacAddress last) && last == mac)
+                {
+                    continue;
+                }
+
+                if (Changes.Count < MaxGarpsPerBinding)
+                {
+                    Changes.Add((ns, mac, source, frame + frameOffset));
+                }
+            }
+
+            foreach ((int source, MacAddress mac) in later.LastMacBySource)
+            {
+                LastMacBySource[source] = mac;
+            }
+        }
     }
 }

@@ -68,6 +68,40 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         track!.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
     }
 
+    /// <summary>
+    /// Tracks first seen in <paramref name="later"/> are added in its order; a track of both continues its runs
+    /// (<see cref="ActivityRuns.Append"/>: a run the later part started joins the run open here when it began within
+    /// the run gap of it). The last-track cache stays valid: tracks here are only extended in place.
+    /// </summary>
+    internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
+    {
+        var other = (GatewayEmitterAnalyzer)later;
+        foreach ((ulong key, EmissionTrack theirs) in other._tracks)
+        {
+            ref EmissionTrack? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, key, out _);
+            (slot ??= new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs)).Append(theirs, frameOffset);
+        }
+
+        foreach ((ulong key, long n) in other._unattributed)
+        {
+            ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, key, out _);
+            unattributed += n;
+        }
+    }
+
+    internal override void WriteState(TextWriter w)
+    {
+        foreach ((ulong key, EmissionTrack track) in _tracks)
+        {
+            w.WriteLine($"track {SourceOf(key)} {MacOf(key)} {track}");
+        }
+
+        foreach ((ulong key, long n) in _unattributed)
+        {
+            w.WriteLine($"unattributed {SourceOf(key)} {MacOf(key)} {n}");
+        }
+    }
+
     private static ulong Key(int source, MacAddress mac) => ((ulong)(ushort)source << 48) | mac.Value;
 
     private static MacAddress MacOf(ulong key) => new(key & 0xFFFF_FFFF_FFFFUL);
@@ -488,6 +522,27 @@ internal sealed class EmissionTrack
         (long a, bool p) = _extras[^1];
         _extras[^1] = (a + (arp ? 1 : 0), p | attribution == Attribution.Proven);
     }
+
+    /// <summary>Continues with the emissions of the same key in a later part (<see cref="ActivityRuns.Append"/>).</summary>
+    public void Append(EmissionTrack later, long frameOffset)
+    {
+        int joined = _runs.Append(later._runs, frameOffset);
+        for (int i = 0; i < later._extras.Count; i++)
+        {
+            (long arp, bool proven) = later._extras[i];
+            if (i < joined)
+            {
+                (long a, bool p) = _extras[^1];
+                _extras[^1] = (a + arp, p | proven);
+            }
+            else
+            {
+                _extras.Add((arp, proven));
+            }
+        }
+    }
+
+    public override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", _extras)}";
 
     public IEnumerable<EmissionRun> Runs() => _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, _extras[i].Arp,
         _extras[i].Proven ? Attribution.Proven : Attribution.Probable,

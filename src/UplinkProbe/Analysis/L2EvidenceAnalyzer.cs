@@ -51,7 +51,9 @@ public sealed record L2EvidenceRow(string Node, L2EvidenceKind Kind, MacAddress 
 /// <summary>
 /// Passive evidence for the l2test question: which broadcast and multicast kinds each node's NIC received, from which
 /// peers, during normal operation. Counts inbound frames (and frames of captures without direction that a node's own
-/// NIC did not send). At most <see cref="MaxEntries"/> (node, kind, source) entries; the rest are counted as overflow.
+/// NIC did not send). At most <see cref="MaxEntries"/> (capture, kind, source) entries: beyond that the lowest
+/// (capture index, kind, source MAC) combinations are kept and the frames of the others counted as overflow — a choice
+/// that does not depend on the order of the frames, so parts of a capture analysed apart merge to the same answer.
 /// </summary>
 public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
 {
@@ -61,6 +63,9 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     private readonly Dictionary<ulong, string> _ownMacs = []; // source MACs each node was seen sending (outbound), for names
     private readonly Dictionary<ulong, string> _probeNames = [];
     private long _overflow;
+
+    // Once _entries is full: its keys, the highest first, so a lower new key can take the place of the highest.
+    private PriorityQueue<(int Source, L2EvidenceKind Kind, ulong Mac), (int Source, L2EvidenceKind Kind, ulong Mac)>? _highest;
 
     public override void OnPacket(in UplinkPacket packet)
     {
@@ -97,7 +102,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, (packet.Source.Index, kind, source.Value));
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
         {
-            if (_entries.Count >= MaxEntries)
+            if (_entries.Count >= MaxEntries && !MakeRoomFor((packet.Source.Index, kind, source.Value)))
             {
                 _overflow++;
                 return;
@@ -110,6 +115,96 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         entry.Frames++;
         entry.FirstNs = Math.Min(entry.FirstNs, packet.TimestampNs);
         entry.LastNs = Math.Max(entry.LastNs, packet.TimestampNs);
+    }
+
+    /// <summary>
+    /// The kept entries are always the lowest keys among all seen (a kept key was kept from its first frame on, so
+    /// its counts are complete), which is also what keeping the lowest of this part's and the later part's kept
+    /// entries gives. Own MACs and probe names keep their first value and the first keys up to the cap: the later
+    /// part's are added in its order while there is room.
+    /// </summary>
+    internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
+    {
+        var other = (L2EvidenceAnalyzer)later;
+        foreach (((int Source, L2EvidenceKind Kind, ulong Mac) key, Entry theirs) in other._entries)
+        {
+            ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+            {
+                entry.Frames += theirs.Frames;
+                entry.FirstNs = Math.Min(entry.FirstNs, theirs.FirstNs);
+                entry.LastNs = Math.Max(entry.LastNs, theirs.LastNs);
+            }
+            else if (_entries.Count < MaxEntries || MakeRoomFor(key))
+            {
+                _entries[key] = theirs;
+            }
+            else
+            {
+                _overflow += theirs.Frames;
+            }
+        }
+
+        _overflow += other._overflow;
+        foreach ((ulong mac, string node) in other._ownMacs)
+        {
+            if (_ownMacs.Count < MaxEntries)
+            {
+                _ownMacs.TryAdd(mac, node);
+            }
+        }
+
+        foreach ((ulong mac, string name) in other._probeNames)
+        {
+            if (_probeNames.Count < MaxEntries)
+            {
+                _probeNames.TryAdd(mac, name);
+            }
+        }
+    }
+
+    internal override void WriteState(TextWriter w)
+    {
+        // The entries' order is not kept (a full table drops its highest key) and nothing depends on it.
+        foreach (((int source, L2EvidenceKind kind, ulong mac), Entry e) in _entries.OrderBy(x => x.Key))
+        {
+            w.WriteLine($"entry {source} {kind} {new MacAddress(mac)} {e.Frames} {e.FirstNs}..{e.LastNs}");
+        }
+
+        w.WriteLine($"overflow {_overflow}");
+        foreach ((ulong mac, string node) in _ownMacs)
+        {
+            w.WriteLine($"own {new MacAddress(mac)} {node}");
+        }
+
+        foreach ((ulong mac, string name) in _probeNames)
+        {
+            w.WriteLine($"probe {new MacAddress(mac)} {name}");
+        }
+    }
+
+    /// <summary>With the entries full: drops the highest key (its frames become overflow) if <paramref name="key"/> is lower.</summary>
+    private bool MakeRoomFor((int Source, L2EvidenceKind Kind, ulong Mac) key)
+    {
+        if (_highest is null)
+        {
+            _highest = new(MaxEntries, Comparer<(int, L2EvidenceKind, ulong)>.Create((a, b) => b.CompareTo(a)));
+            foreach ((int, L2EvidenceKind, ulong) k in _entries.Keys)
+            {
+                _highest.Enqueue(k, k);
+            }
+        }
+
+        (int, L2EvidenceKind, ulong) highest = _highest.Peek();
+        if (key.CompareTo(highest) >= 0)
+        {
+            return false;
+        }
+
+        _highest.DequeueEnqueue(key, key);
+        _entries.Remove(highest, out Entry dropped);
+        _overflow += dropped.Frames;
+        return true;
     }
 
     public override void Complete(AnalysisContext context, AnalysisReport report)

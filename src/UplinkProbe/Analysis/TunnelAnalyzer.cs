@@ -105,6 +105,52 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
     }
 
+    /// <summary>
+    /// Flows, BFD sessions and endpoints first seen in <paramref name="later"/> are added in its order (the order
+    /// they were created in a single pass, which picks between BFD captures of equal size). A flow continues its runs
+    /// (<see cref="ActivityRuns.Append"/>) and keeps its first frame; counts add up; an endpoint keeps the node that
+    /// sent from it first; a BFD session's state changes continue from its last state here (the later part saw its
+    /// first packet as a change from nothing). The last-flow cache stays valid: flows here are only extended in place.
+    /// </summary>
+    internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
+    {
+        var other = (TunnelAnalyzer)later;
+        foreach ((FlowKey key, FlowState theirs) in other._flows)
+        {
+            ref FlowState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out _);
+            (slot ??= new FlowState(_options.RunGapNs, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset)).Append(theirs, frameOffset);
+        }
+
+        foreach ((UInt128 ip, string node) in other._learnedEndpoints)
+        {
+            _learnedEndpoints.TryAdd(ip, node);
+        }
+
+        foreach (((UInt128 Src, UInt128 Dst, int Source) key, BfdState theirs) in other._bfd)
+        {
+            ref BfdState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, key, out _);
+            (slot ??= new BfdState()).Append(theirs, frameOffset);
+        }
+    }
+
+    internal override void WriteState(TextWriter w)
+    {
+        foreach ((FlowKey key, FlowState f) in _flows)
+        {
+            w.WriteLine($"flow {FrameFacts.FormatIpKey(key.Src)} {FrameFacts.FormatIpKey(key.Dst)} {key.Vni} {f}");
+        }
+
+        foreach ((UInt128 ip, string node) in _learnedEndpoints)
+        {
+            w.WriteLine($"endpoint {FrameFacts.FormatIpKey(ip)} {node}");
+        }
+
+        foreach (((UInt128 src, UInt128 dst, int source), BfdState b) in _bfd)
+        {
+            w.WriteLine($"bfd {FrameFacts.FormatIpKey(src)} {FrameFacts.FormatIpKey(dst)} {source} {b}");
+        }
+    }
+
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
@@ -372,6 +418,46 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             n++;
         }
 
+        /// <summary>
+        /// Continues with the same flow in a later part. Egress keys are counted as if the later part's came one by
+        /// one in the order it first saw them (its inline key first), so the inline key stays the flow's first key
+        /// and the other keys keep the order of their first appearance.
+        /// </summary>
+        public void Append(FlowState later, long frameOffset)
+        {
+            Runs.Append(later.Runs, frameOffset);
+            Bytes += later.Bytes;
+            MaxOuterIpLength = Math.Max(MaxOuterIpLength, later.MaxOuterIpLength);
+            NearMtu += later.NearMtu;
+            SeenBySources |= later.SeenBySources;
+            if (later._lastKeyCount > 0)
+            {
+                CountEgressKey(later._lastKey, later._lastKeyCount);
+            }
+
+            foreach ((ushort key, long n) in later._moreKeys ?? [])
+            {
+                CountEgressKey(key, n);
+            }
+        }
+
+        private void CountEgressKey(ushort key, long n)
+        {
+            if (key == _lastKey || _lastKeyCount == 0)
+            {
+                _lastKey = key;
+                _lastKeyCount += n;
+                return;
+            }
+
+            _moreKeys ??= new();
+            ref long count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_moreKeys, key, out _);
+            count += n;
+        }
+
+        public override string ToString() =>
+            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {_lastKey}x{_lastKeyCount} {string.Join(",", _moreKeys ?? [])} first {FirstSource.Index} #{FirstFrame}";
+
         public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
         {
             var all = new Dictionary<ushort, long>(_moreKeys ?? []);
@@ -399,6 +485,32 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         public long LastNs { get; private set; }
 
         public List<(long Ns, string State, Evidence Evidence)> Changes { get; } = new();
+
+        /// <summary>
+        /// Continues with the same session in a later part. Its first packet was a change from "none" there (no state
+        /// is named so); here it is a change only if it differs from the last state.
+        /// </summary>
+        public void Append(BfdState later, long frameOffset)
+        {
+            for (int i = 0; i < later.Changes.Count; i++)
+            {
+                (long ns, string state, Evidence evidence) = later.Changes[i];
+                if (i == 0 && state == LastState)
+                {
+                    continue;
+                }
+
+                Changes.Add((ns, state, evidence with { Frames = evidence.Frames.Select(f => f + frameOffset).ToArray() }));
+            }
+
+            Packets += later.Packets;
+            LastState = later.LastState;
+            LastDiag = later.LastDiag;
+            LastNs = Math.Max(LastNs, later.LastNs);
+        }
+
+        public override string ToString() =>
+            $"{Packets} {LastState} {LastDiag} {LastNs} changes {string.Join(" ", Changes.Select(c => $"{c.Ns}/{c.State}/{c.Evidence}"))}";
 
         public void Observe(in UplinkPacket packet, BfdControlPacket bfd)
         {

@@ -12,6 +12,21 @@ public abstract class UplinkAnalyzer
 
     /// <summary>Adds what this analyzer learned to the report (called once, after every capture was read).</summary>
     public abstract void Complete(AnalysisContext context, AnalysisReport report);
+
+    /// <summary>
+    /// Adds what <paramref name="later"/> (an analyzer of the same type in a part made by
+    /// <see cref="AnalysisSession.CreatePart"/>) learned from packets that came after every packet seen here, so that
+    /// the state is exactly what feeding those packets here would have made. Frame numbers of <paramref name="later"/>
+    /// are shifted by <paramref name="frameOffset"/>; its sources are the same (by index) as <paramref name="sources"/>,
+    /// this analyzer's own. <paramref name="later"/> is not changed. Costs a pass over its state, not over packets.
+    /// </summary>
+    internal abstract void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources);
+
+    /// <summary>
+    /// Writes the whole state, one fact a line, in the order it is kept (which decides ties in the report): two
+    /// analyzers with the same text hold the same state. For tests of <see cref="Append"/>; not for the hot path.
+    /// </summary>
+    internal abstract void WriteState(TextWriter w);
 }
 
 /// <summary>What every analyzer can consult when it completes: the inventory, the sources, and shared results.</summary>

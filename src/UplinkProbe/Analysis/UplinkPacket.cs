@@ -100,5 +100,20 @@ public sealed class CaptureSource
         }
     }
 
+    /// <summary>Adds the counters of the same source in a later part of the packet stream (<see cref="AnalysisSession.Append"/>).</summary>
+    internal void Append(CaptureSource later)
+    {
+        Packets += later.Packets;
+        PacketsWithDirection += later.PacketsWithDirection;
+        MalformedPackets += later.MalformedPackets;
+        TruncatedPackets += later.TruncatedPackets;
+        FirstNs = Math.Min(FirstNs, later.FirstNs);
+        LastNs = Math.Max(LastNs, later.LastNs);
+        if (later.ReadError is not null)
+        {
+            ReadError = later.ReadError;
+        }
+    }
+
     public bool Covers(long ns) => ns >= FirstNs && ns <= LastNs;
 }
