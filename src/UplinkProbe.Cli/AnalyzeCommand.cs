@@ -18,9 +18,10 @@ internal static class AnalyzeCommand
         var inventory = new Option<string[]>("--inventory", "-i") { Description = "inventory (repeatable, merged): an 'uplinkprobe inventory' file, a hand-written YAML/JSON inventory, a directory of ovn-nbctl/ovn-sbctl --format=json dumps, or a lab manifest" };
         var format = new Option<string>("--format", "-F") { Description = "text, json or markdown", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "markdown");
+        Option<int> threads = CliApplication.ThreadsOption();
         var command = new Command("analyze", "Answer from packets which node really emits each OVN gateway, since when, and what is wrong: timeline, moves, split brain, GARPs, tunnels, BFD.")
         {
-            files, nodes, txNodes, inventory, format,
+            files, nodes, txNodes, inventory, format, threads,
         };
         command.SetAction(parse =>
         {
@@ -44,7 +45,7 @@ internal static class AnalyzeCommand
                 }
             }
 
-            var analysis = new UplinkAnalysis(inv);
+            var analysis = new UplinkAnalysis(inv) { Threads = parse.GetValue(threads) };
             foreach ((string[] values, bool tx) in new[] { (parse.GetValue(nodes) ?? [], false), (parse.GetValue(txNodes) ?? [], true) })
             {
                 foreach (string value in values)

@@ -60,6 +60,24 @@ public static class CliApplication
     }
 
     /// <summary>Rejects arguments that look like options the verb does not have (System.CommandLine would take them as file names).</summary>
+    /// <summary><c>--threads/-j N</c>: threads that read one big classic pcap file in parts (default: one per core).</summary>
+    internal static Option<int> ThreadsOption()
+    {
+        var threads = new Option<int>("--threads", "-j")
+        {
+            Description = "threads that read one classic pcap file of at least 16 MiB in parts, with the result of one thread (default: one per core; 1: one thread)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--threads must be at least 1");
+            }
+        });
+        return threads;
+    }
+
     internal static bool RejectUnknownOptions(IEnumerable<string> files, TextWriter stderr, string verb)
     {
         foreach (string f in files)

@@ -51,18 +51,7 @@ internal static class StatsCommand
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "pcap or pcapng capture files" };
         var format = new Option<string>("--format", "-F") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var threads = new Option<int>("--threads", "-j")
-        {
-            Description = "threads that read and decode one classic pcap file in parts (default: one per core; 1: one thread)",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-        };
-        threads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--threads must be at least 1");
-            }
-        });
+        Option<int> threads = CliApplication.ThreadsOption();
         var command = new Command("stats", "Decode every packet and print only the counters per protocol and per problem.") { files, format, threads };
         command.SetAction(parse =>
         {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
@@ -27,44 +28,54 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             return;
         }
 
+        // The decoder has checked every header it recorded as a layer, so their fields are read here without checking
+        // them again (each layer's bytes lie inside the packet).
         DecodedPacket decoded = packet.Decoded;
         int g = FrameFacts.OuterIndexOf(decoded, LayerKind.Geneve);
-        if (g < 2 || !GeneveHeader.TryRead(packet.Data[decoded.Layers[g].Offset..], out GeneveHeader geneve, out _))
+        if (g < 2)
         {
             return;
         }
 
+        ReadOnlySpan<Layer> layers = decoded.Layers;
         Layer ipLayer = default;
         for (int i = g - 1; i >= 0; i--)
         {
-            if (decoded.Layers[i].Kind is LayerKind.Ipv4 or LayerKind.Ipv6)
+            if (layers[i].Kind is LayerKind.Ipv4 or LayerKind.Ipv6)
             {
-                ipLayer = decoded.Layers[i];
+                ipLayer = layers[i];
                 break;
             }
         }
 
-        ReadOnlySpan<byte> ipBytes = packet.Data[ipLayer.Offset..];
+        ReadOnlySpan<byte> data = packet.Data;
+        ReadOnlySpan<byte> ipBytes = data[ipLayer.Offset..];
         UInt128 src, dst;
         int outerIpLength;
-        if (ipLayer.Kind == LayerKind.Ipv4 && Ipv4Header.TryRead(ipBytes, out Ipv4Header v4, out _))
+        if (ipLayer.Kind == LayerKind.Ipv4)
         {
-            src = FrameFacts.IpKey(v4.Source);
-            dst = FrameFacts.IpKey(v4.Destination);
-            outerIpLength = v4.TotalLength == 0 ? ipBytes.Length : v4.TotalLength;
+            src = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[12..]));
+            dst = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[16..]));
+            int total = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[2..]);
+            outerIpLength = total == 0 ? ipBytes.Length : total;
         }
-        else if (ipLayer.Kind == LayerKind.Ipv6 && Ipv6Header.TryRead(ipBytes, out Ipv6Header v6, out _))
+        else if (ipLayer.Kind == LayerKind.Ipv6)
         {
-            src = v6.Source.Value;
-            dst = v6.Destination.Value;
-            outerIpLength = v6.PayloadLength == 0 ? ipBytes.Length : 40 + v6.PayloadLength;
+            src = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[8..]);
+            dst = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[24..]);
+            int payload = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[4..]);
+            outerIpLength = payload == 0 ? ipBytes.Length : 40 + payload;
         }
         else
         {
             return;
         }
 
-        var key = new FlowKey(src, dst, geneve.Vni);
+        Layer geneveLayer = layers[g];
+        ReadOnlySpan<byte> geneveBytes = data.Slice(geneveLayer.Offset, geneveLayer.Length);
+        uint vni = BinaryPrimitives.ReadUInt32BigEndian(geneveBytes[4..]) >> 8;
+
+        var key = new FlowKey(src, dst, vni);
         FlowState? flow = _lastFlow;
         if (flow is null || !key.Equals(_lastKey))
         {
@@ -83,7 +94,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         flow.SeenBySources |= 1UL << (packet.Source.Index & 63);
-        if (geneve.TryGetOvnMetadata(out OvnGeneveMetadata ovn))
+        if (TryGetOvnMetadata(geneveBytes, out OvnGeneveMetadata ovn))
         {
             flow.CountEgressKey(ovn.EgressPortKey);
         }
@@ -103,6 +114,22 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 break;
             }
         }
+    }
+
+    /// <summary>OVN's option (RFC 8926 section 3.5; class 0x0102 type 0x80), looked for first where OVN puts it: first.</summary>
+    private static bool TryGetOvnMetadata(ReadOnlySpan<byte> geneve, out OvnGeneveMetadata metadata)
+    {
+        if (geneve.Length >= GeneveHeader.FixedLength + 8
+            && BinaryPrimitives.ReadUInt16BigEndian(geneve[8..]) == OvnGeneveMetadata.OptionClass
+            && geneve[10] == OvnGeneveMetadata.OptionType
+            && (geneve[11] & 0x1F) is int words && words >= 1 && GeneveHeader.FixedLength + 4 + (words * 4) <= geneve.Length)
+        {
+            metadata = new OvnGeneveMetadata(BinaryPrimitives.ReadUInt32BigEndian(geneve[12..]));
+            return true;
+        }
+
+        metadata = default;
+        return GeneveHeader.TryRead(geneve, out GeneveHeader header, out _) && header.TryGetOvnMetadata(out metadata);
     }
 
     /// <summary>
@@ -402,7 +429,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         // counted inline and any other in a dictionary.
         private ushort _lastKey;
         private long _lastKeyCount;
-        private Dictionary<ushort, long>? _moreKeys;
+        private PortKeyCounts? _moreKeys;
 
         public void CountEgressKey(ushort key)
         {
@@ -414,8 +441,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
 
             _moreKeys ??= new();
-            ref long n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_moreKeys, key, out _);
-            n++;
+            _moreKeys.CountOf(key)++;
         }
 
         /// <summary>
@@ -435,7 +461,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 CountEgressKey(later._lastKey, later._lastKeyCount);
             }
 
-            foreach ((ushort key, long n) in later._moreKeys ?? [])
+            foreach ((ushort key, long n) in later.MoreKeys)
             {
                 CountEgressKey(key, n);
             }
@@ -451,16 +477,17 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
 
             _moreKeys ??= new();
-            ref long count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_moreKeys, key, out _);
-            count += n;
+            _moreKeys.CountOf(key) += n;
         }
 
         public override string ToString() =>
-            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {_lastKey}x{_lastKeyCount} {string.Join(",", _moreKeys ?? [])} first {FirstSource.Index} #{FirstFrame}";
+            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {_lastKey}x{_lastKeyCount} {string.Join(",", MoreKeys)} first {FirstSource.Index} #{FirstFrame}";
+
+        private IEnumerable<KeyValuePair<ushort, long>> MoreKeys => (IEnumerable<KeyValuePair<ushort, long>>?)_moreKeys ?? [];
 
         public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
         {
-            var all = new Dictionary<ushort, long>(_moreKeys ?? []);
+            var all = new Dictionary<ushort, long>(MoreKeys);
             if (_lastKeyCount > 0)
             {
                 all[_lastKey] = all.GetValueOrDefault(_lastKey) + _lastKeyCount;

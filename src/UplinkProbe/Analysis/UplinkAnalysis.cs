@@ -25,6 +25,13 @@ public sealed class UplinkAnalysis
         _fileOptions = fileOptions;
     }
 
+    /// <summary>
+    /// Threads that read, decode and analyze one big classic pcap file in parts (<see cref="CaptureFileParts"/>), each into
+    /// its own <see cref="AnalysisSession.CreatePart"/> appended in file order: the report is the one a single thread gives.
+    /// Default: one per core; 1: one thread.
+    /// </summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Adds a capture; <paramref name="node"/> null means: take it from the pcapng interface, else from the file name.</summary>
     public void AddCapture(string path, string? node = null, bool transmitOnly = false) => _inputs.Add((path, node, transmitOnly));
 
@@ -35,6 +42,37 @@ public sealed class UplinkAnalysis
         {
             // One source per node in the file: a merged pcapng can hold several nodes, one interface each.
             CaptureSource fileSource = session.AddSource(path, node ?? Path.GetFileNameWithoutExtension(path), node is null ? "file name" : "--node", tx);
+            if (Threads > 1 && CaptureFileParts.TryOpen(path, Threads, out CaptureFileParts? parts, _fileOptions))
+            {
+                // Classic pcap: one interface, so every packet is the file's source. Parts are created before any reading.
+                using (parts)
+                {
+                    fileSource.Format = CaptureFormat.Pcap;
+                    AnalysisSession[] sessions = new AnalysisSession[parts.Count];
+                    for (int i = 0; i < sessions.Length; i++)
+                    {
+                        sessions[i] = i == 0 ? session : session.CreatePart();
+                    }
+
+                    IReadOnlyList<PartResult<AnalysisSession>> results = parts.Read(i => sessions[i], (reader, part) =>
+                    {
+                        CaptureSource source = part.Sources[fileSource.Index];
+                        part.Read(reader, _ => source);
+                    });
+                    for (int i = 1; i < results.Count; i++)
+                    {
+                        session.Append(results[i].State, results[i].FrameOffset);
+                    }
+
+                    if (parts.First.Error is { } partsError)
+                    {
+                        fileSource.ReadError = $"reading stopped {partsError}";
+                    }
+                }
+
+                continue;
+            }
+
             CaptureReader reader;
             try
             {

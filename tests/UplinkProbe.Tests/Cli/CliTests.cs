@@ -138,10 +138,9 @@ public sealed class CliTests : IDisposable
         return path;
     }
 
-    [Fact]
-    public void StatsInPartsOnEveryCoreEqualsOneThread()
+    /// <summary>A generated OVN-uplink mix big enough for two parts (twice <see cref="CaptureFileParts.MinPartBytes"/>).</summary>
+    private string WriteTwoPartMix()
     {
-        // Two parts need at least twice CaptureFileParts.MinPartBytes.
         string path = Path.Combine(_dir, "big.pcap");
         var traffic = new SyntheticUplinkTraffic(seed: 11);
         var frame = new byte[SyntheticUplinkTraffic.MaxFrameLength];
@@ -161,6 +160,32 @@ public sealed class CliTests : IDisposable
 
         Assert.True(CaptureFileParts.TryOpen(path, 2, out CaptureFileParts? parts));
         parts.Dispose();
+        return path;
+    }
+
+    [Fact]
+    public void AnalyzeInPartsOnEveryCoreEqualsOneThread()
+    {
+        string path = WriteTwoPartMix();
+        foreach (string format in new[] { "text", "json" })
+        {
+            (int exit1, string one, string err1) = Run("analyze", "--threads", "1", "--format", format, path);
+            (int exit2, string two, string err2) = Run("analyze", "-j", "2", "--format", format, path);
+            Assert.Equal((err1, err2), (string.Empty, string.Empty));
+            Assert.Equal(exit1, exit2);
+            Assert.Equal(one, two);
+            Assert.Contains("geneve", one, StringComparison.OrdinalIgnoreCase);
+        }
+
+        (int bad, _, string error) = Run("analyze", "-j", "0", path);
+        Assert.Equal(ExitCodes.Usage, bad);
+        Assert.Contains("--threads", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StatsInPartsOnEveryCoreEqualsOneThread()
+    {
+        string path = WriteTwoPartMix();
         foreach (string format in new[] { "text", "json" })
         {
             (int exit1, string one, string err1) = Run("stats", "--threads", "1", "--format", format, path);
