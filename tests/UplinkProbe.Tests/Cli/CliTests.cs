@@ -163,39 +163,22 @@ public sealed class CliTests : IDisposable
         return path;
     }
 
-    [Fact]
-    public void AnalyzeInPartsOnEveryCoreEqualsOneThread()
+    [Theory]
+    [InlineData("stats")]
+    [InlineData("analyze")]
+    public void ReadingInPartsOnEveryCoreEqualsOneThread(string verb)
     {
         string path = WriteTwoPartMix();
         foreach (string format in new[] { "text", "json" })
         {
-            (int exit1, string one, string err1) = Run("analyze", "--threads", "1", "--format", format, path);
-            (int exit2, string two, string err2) = Run("analyze", "-j", "2", "--format", format, path);
-            Assert.Equal((err1, err2), (string.Empty, string.Empty));
-            Assert.Equal(exit1, exit2);
-            Assert.Equal(one, two);
-            Assert.Contains("geneve", one, StringComparison.OrdinalIgnoreCase);
-        }
-
-        (int bad, _, string error) = Run("analyze", "-j", "0", path);
-        Assert.Equal(ExitCodes.Usage, bad);
-        Assert.Contains("--threads", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void StatsInPartsOnEveryCoreEqualsOneThread()
-    {
-        string path = WriteTwoPartMix();
-        foreach (string format in new[] { "text", "json" })
-        {
-            (int exit1, string one, string err1) = Run("stats", "--threads", "1", "--format", format, path);
-            (int exit2, string two, string err2) = Run("stats", "-j", "2", "--format", format, path);
+            (int exit1, string one, string err1) = Run(verb, "--threads", "1", "--format", format, path);
+            (int exit2, string two, string err2) = Run(verb, "-j", "2", "--format", format, path);
             Assert.Equal((ExitCodes.Ok, ExitCodes.Ok, string.Empty, string.Empty), (exit1, exit2, err1, err2));
             Assert.Equal(one, two);
             Assert.Contains("geneve", one, StringComparison.OrdinalIgnoreCase);
         }
 
-        (int bad, _, string error) = Run("stats", "--threads", "0", path);
+        (int bad, _, string error) = Run(verb, "--threads", "0", path);
         Assert.Equal(ExitCodes.Usage, bad);
         Assert.Contains("--threads", error, StringComparison.Ordinal);
     }
