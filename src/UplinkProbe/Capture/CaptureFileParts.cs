@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
@@ -103,7 +102,7 @@ public sealed class CaptureFileParts : IDisposable
         {
             long length = RandomAccess.GetLength(handle);
             int count = (int)Math.Min(maxParts, length / Math.Max(1, minPartBytes));
-            if (count < 2 || !IsClassicPcap(handle))
+            if (count < 2)
             {
                 handle.Dispose();
                 return false;
@@ -116,7 +115,16 @@ public sealed class CaptureFileParts : IDisposable
                 MaxPcapRecordLength = options.MaxPcapRecordLength,
                 ReadAhead = false,
             };
-            first = (PcapReader)CaptureFile.Open(CaptureBuffer.ForFilePart(handle, length, 0, partOptions), path, partOptions);
+            // The format is told by CaptureFile.Open, as for any file; only classic pcap is read in parts.
+            CaptureReader opened = CaptureFile.Open(CaptureBuffer.ForFilePart(handle, length, 0, partOptions), path, partOptions);
+            if (opened is not PcapReader pcap)
+            {
+                opened.Dispose();
+                handle.Dispose();
+                return false;
+            }
+
+            first = pcap;
             var starts = new List<long> { 0 };
             for (int i = 1; i < count; i++)
             {
@@ -238,20 +246,6 @@ public sealed class CaptureFileParts : IDisposable
             }
         }
         while (Interlocked.CompareExchange(ref _abandonFrom, fromPart, current) != current);
-    }
-
-    private static bool IsClassicPcap(SafeFileHandle handle)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        if (RandomAccess.Read(handle, magic, 0) < 4)
-        {
-            return false;
-        }
-
-        uint value = BinaryPrimitives.ReadUInt32LittleEndian(magic);
-        uint swapped = BinaryPrimitives.ReverseEndianness(value);
-        return value is CaptureFile.PcapMagicMicroseconds or CaptureFile.PcapMagicNanoseconds
-            || swapped is CaptureFile.PcapMagicMicroseconds or CaptureFile.PcapMagicNanoseconds;
     }
 
     /// <summary>
