@@ -12,10 +12,8 @@ namespace UplinkProbe.Analysis;
 public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 {
     // Keyed by source index (high 16 bits) and MAC (low 48 bits): one ulong hashes fastest.
-    private readonly Dictionary<ulong, EmissionTrack> _tracks = new();
-    private readonly Dictionary<ulong, long> _unattributed = new();
-    private ulong _lastKey = ulong.MaxValue;
-    private EmissionTrack? _lastTrack;
+    private readonly OrderedTable<ulong, EmissionTrack, NumberKeyHasher> _tracks = new();
+    private readonly OrderedTable<ulong, long, NumberKeyHasher> _unattributed = new();
     private readonly IReadOnlyList<CaptureSource> _sources;
     private readonly AnalysisOptions _options;
 
@@ -48,43 +46,39 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (packet.Direction == PacketDirection.Unknown)
             {
                 // Broadcast or multicast without direction: any node could have sent it.
-                ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, Key(packet.Source.Index, source), out _);
+                ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(Key(packet.Source.Index, source), out _);
                 unattributed++;
             }
 
             return;
         }
 
-        ulong key = Key(packet.Source.Index, source);
-        EmissionTrack? track = _lastTrack;
-        if (key != _lastKey)
+        ref EmissionTrack track = ref _tracks.GetValueRefOrAddDefault(Key(packet.Source.Index, source), out bool exists);
+        if (!exists)
         {
-            ref EmissionTrack? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, key, out _);
-            slot ??= new EmissionTrack(packet.Source, _options.RunGapNs);
-            track = _lastTrack = slot;
-            _lastKey = key;
+            track = new EmissionTrack(packet.Source, _options.RunGapNs);
         }
 
-        track!.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
+        track.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
     }
 
     /// <summary>
     /// Tracks first seen in <paramref name="later"/> are added in its order; a track of both continues its runs
     /// (<see cref="ActivityRuns.Append"/>: a run the later part started joins the run open here when it began within
-    /// the run gap of it). The last-track cache stays valid: tracks here are only extended in place.
+    /// the run gap of it).
     /// </summary>
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (GatewayEmitterAnalyzer)later;
         foreach ((ulong key, EmissionTrack theirs) in other._tracks)
         {
-            ref EmissionTrack? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tracks, key, out _);
+            ref EmissionTrack slot = ref _tracks.GetValueRefOrAddDefault(key, out _);
             (slot ??= new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs)).Append(theirs, frameOffset);
         }
 
         foreach ((ulong key, long n) in other._unattributed)
         {
-            ref long unattributed = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_unattributed, key, out _);
+            ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(key, out _);
             unattributed += n;
         }
     }
@@ -519,8 +513,9 @@ internal sealed class EmissionTrack
             _extras.Add((0, false));
         }
 
-        (long a, bool p) = _extras[^1];
-        _extras[^1] = (a + (arp ? 1 : 0), p | attribution == Attribution.Proven);
+        ref (long Arp, bool Proven) open = ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_extras)[^1];
+        open.Arp += arp ? 1 : 0;
+        open.Proven |= attribution == Attribution.Proven;
     }
 
     /// <summary>Continues with the emissions of the same key in a later part (<see cref="ActivityRuns.Append"/>).</summary>

@@ -12,77 +12,25 @@ namespace UplinkProbe.Analysis;
 /// </summary>
 public sealed class TunnelAnalyzer : UplinkAnalyzer
 {
-    private readonly Dictionary<FlowKey, FlowState> _flows = new();
-    private FlowKey _lastKey;
-    private FlowState? _lastFlow;
+    private readonly OrderedTable<FlowKey, FlowState, FlowKey> _flows = new();
     private readonly Dictionary<(UInt128 Src, UInt128 Dst, int Source), BfdState> _bfd = new();
-    private readonly Dictionary<UInt128, string> _learnedEndpoints = new();
+    private readonly OrderedTable<UInt128, string, IpKeyHasher> _learnedEndpoints = new();
     private readonly AnalysisOptions _options;
 
     public TunnelAnalyzer(AnalysisOptions options) => _options = options;
 
     public override void OnPacket(in UplinkPacket packet)
     {
-        if (!packet.Has(LayerKind.Geneve))
+        // Kept small (no struct locals to clear, no inlined dictionary code): it runs for every Geneve packet.
+        if (!packet.Has(LayerKind.Geneve) || !TryReadTunnel(packet, out FlowKey key, out int outerIpLength, out int g))
         {
             return;
         }
 
-        // The decoder has checked every header it recorded as a layer, so their fields are read here without checking
-        // them again (each layer's bytes lie inside the packet).
-        DecodedPacket decoded = packet.Decoded;
-        int g = FrameFacts.OuterIndexOf(decoded, LayerKind.Geneve);
-        if (g < 2)
+        ref FlowState flow = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
+        if (!exists)
         {
-            return;
-        }
-
-        ReadOnlySpan<Layer> layers = decoded.Layers;
-        Layer ipLayer = default;
-        for (int i = g - 1; i >= 0; i--)
-        {
-            if (layers[i].Kind is LayerKind.Ipv4 or LayerKind.Ipv6)
-            {
-                ipLayer = layers[i];
-                break;
-            }
-        }
-
-        ReadOnlySpan<byte> data = packet.Data;
-        ReadOnlySpan<byte> ipBytes = data[ipLayer.Offset..];
-        UInt128 src, dst;
-        int outerIpLength;
-        if (ipLayer.Kind == LayerKind.Ipv4)
-        {
-            src = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[12..]));
-            dst = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[16..]));
-            int total = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[2..]);
-            outerIpLength = total == 0 ? ipBytes.Length : total;
-        }
-        else if (ipLayer.Kind == LayerKind.Ipv6)
-        {
-            src = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[8..]);
-            dst = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[24..]);
-            int payload = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[4..]);
-            outerIpLength = payload == 0 ? ipBytes.Length : 40 + payload;
-        }
-        else
-        {
-            return;
-        }
-
-        Layer geneveLayer = layers[g];
-        ReadOnlySpan<byte> geneveBytes = data.Slice(geneveLayer.Offset, geneveLayer.Length);
-        uint vni = BinaryPrimitives.ReadUInt32BigEndian(geneveBytes[4..]) >> 8;
-
-        var key = new FlowKey(src, dst, vni);
-        FlowState? flow = _lastFlow;
-        if (flow is null || !key.Equals(_lastKey))
-        {
-            ref FlowState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out _);
-            slot ??= new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
-            flow = _lastFlow = slot;
-            _lastKey = key;
+            flow = new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
         }
 
         flow.Runs.Add(packet.TimestampNs, packet.Record.Number);
@@ -94,21 +42,74 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         flow.SeenBySources |= 1UL << (packet.Source.Index & 63);
-        if (TryGetOvnMetadata(geneveBytes, out OvnGeneveMetadata ovn))
+        Layer geneve = packet.Decoded.Layers[g];
+        if (TryGetOvnMetadata(packet.Data.Slice(geneve.Offset, geneve.Length), out OvnGeneveMetadata ovn))
         {
             flow.CountEgressKey(ovn.EgressPortKey);
         }
 
-        if (packet.Direction == PacketDirection.Outbound && !_learnedEndpoints.ContainsKey(src))
+        if (packet.Direction == PacketDirection.Outbound || packet.Has(LayerKind.Bfd))
         {
-            _learnedEndpoints[src] = packet.Source.Node;
+            OnEndpointOrBfd(packet, key, g);
+        }
+    }
+
+    /// <summary>The outer addresses, VNI and IP length of a Geneve packet, and the Geneve layer's index. The decoder has
+    /// checked every header it recorded as a layer, so their fields are read without checking them again.</summary>
+    private static bool TryReadTunnel(in UplinkPacket packet, out FlowKey key, out int outerIpLength, out int g)
+    {
+        DecodedPacket decoded = packet.Decoded;
+        ReadOnlySpan<Layer> layers = decoded.Layers;
+        g = FrameFacts.OuterIndexOf(decoded, LayerKind.Geneve);
+        int ip = g - 1;
+        while (ip >= 0 && layers[ip].Kind is not (LayerKind.Ipv4 or LayerKind.Ipv6))
+        {
+            ip--;
         }
 
+        if (g < 2 || ip < 0)
+        {
+            key = default;
+            outerIpLength = 0;
+            return false;
+        }
+
+        ReadOnlySpan<byte> ipBytes = packet.Data[layers[ip].Offset..];
+        UInt128 src, dst;
+        if (layers[ip].Kind == LayerKind.Ipv4)
+        {
+            src = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[12..]));
+            dst = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[16..]));
+            int total = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[2..]);
+            outerIpLength = total == 0 ? ipBytes.Length : total;
+        }
+        else
+        {
+            src = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[8..]);
+            dst = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[24..]);
+            int payload = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[4..]);
+            outerIpLength = payload == 0 ? ipBytes.Length : 40 + payload;
+        }
+
+        uint vni = BinaryPrimitives.ReadUInt32BigEndian(packet.Data[(layers[g].Offset + 4)..]) >> 8;
+        key = new FlowKey(src, dst, vni);
+        return true;
+    }
+
+    /// <summary>The rare parts: the node behind an address it sent from, and BFD carried in Geneve.</summary>
+    private void OnEndpointOrBfd(in UplinkPacket packet, in FlowKey key, int g)
+    {
+        if (packet.Direction == PacketDirection.Outbound)
+        {
+            _learnedEndpoints.TryAdd(key.Src, packet.Source.Node);
+        }
+
+        DecodedPacket decoded = packet.Decoded;
         for (int i = g + 1; packet.Has(LayerKind.Bfd) && i < decoded.LayerCount; i++)
         {
             if (decoded.Layers[i].Kind == LayerKind.Bfd && BfdControlPacket.TryRead(packet.Data[decoded.Layers[i].Offset..], out BfdControlPacket bfd, out _))
             {
-                ref BfdState? session = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, (src, dst, packet.Source.Index), out _);
+                ref BfdState? session = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, (key.Src, key.Dst, packet.Source.Index), out _);
                 session ??= new BfdState();
                 session.Observe(packet, bfd);
                 break;
@@ -137,14 +138,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// they were created in a single pass, which picks between BFD captures of equal size). A flow continues its runs
     /// (<see cref="ActivityRuns.Append"/>) and keeps its first frame; counts add up; an endpoint keeps the node that
     /// sent from it first; a BFD session's state changes continue from its last state here (the later part saw its
-    /// first packet as a change from nothing). The last-flow cache stays valid: flows here are only extended in place.
+    /// first packet as a change from nothing).
     /// </summary>
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (TunnelAnalyzer)later;
         foreach ((FlowKey key, FlowState theirs) in other._flows)
         {
-            ref FlowState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_flows, key, out _);
+            ref FlowState slot = ref _flows.GetValueRefOrAddDefault(key, out _);
             (slot ??= new FlowState(_options.RunGapNs, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset)).Append(theirs, frameOffset);
         }
 
@@ -397,12 +398,17 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     private static string Name(string ip, string? node) => node is null ? ip : $"{node} ({ip})";
 
-    /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI, hashed on the low 64 bits.</summary>
-    private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni)
+    /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI; its own table hasher.</summary>
+    private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni) : ITableKeyHasher<FlowKey>
     {
         public bool Equals(FlowKey other) => Src == other.Src && Dst == other.Dst && Vni == other.Vni;
 
         public override int GetHashCode() => HashCode.Combine((ulong)Src, (ulong)Dst, Vni);
+
+        public static ulong Hash(in FlowKey key) =>
+            IpKeyHasher.Hash(key.Src) ^ (IpKeyHasher.Hash(key.Dst) * 0x1656_67B1_9E37_79F9UL) ^ ((ulong)key.Vni << 40);
+
+        public static bool Same(in FlowKey a, in FlowKey b) => a.Equals(b);
     }
 
     private sealed class FlowState
@@ -429,7 +435,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         // counted inline and any other in a dictionary.
         private ushort _lastKey;
         private long _lastKeyCount;
-        private PortKeyCounts? _moreKeys;
+        private OrderedTable<ushort, long, NumberKeyHasher>? _moreKeys;
 
         public void CountEgressKey(ushort key)
         {
@@ -441,7 +447,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
 
             _moreKeys ??= new();
-            _moreKeys.CountOf(key)++;
+            _moreKeys.GetValueRefOrAddDefault(key, out _)++;
         }
 
         /// <summary>
@@ -477,7 +483,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
 
             _moreKeys ??= new();
-            _moreKeys.CountOf(key) += n;
+            _moreKeys.GetValueRefOrAddDefault(key, out _) += n;
         }
 
         public override string ToString() =>

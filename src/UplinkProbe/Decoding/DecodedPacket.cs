@@ -32,15 +32,25 @@ public sealed class DecodedPacket
     {
         get
         {
-            ulong mask = 0;
-            foreach (Layer layer in Layers)
+            if (!_maskKnown)
             {
-                mask |= 1UL << ((int)layer.Kind & 63);
+                ulong mask = 0;
+                foreach (Layer layer in Layers)
+                {
+                    mask |= 1UL << ((int)layer.Kind & 63);
+                }
+
+                _mask = mask;
+                _maskKnown = true;
             }
 
-            return mask;
+            return _mask;
         }
     }
+
+    // The decoder's common path knows the mask as it goes; the general one leaves it to be computed when first asked.
+    private ulong _mask;
+    private bool _maskKnown;
 
     public ReadOnlySpan<Layer> Layers => new(_layers, 0, _count);
 
@@ -84,6 +94,7 @@ public sealed class DecodedPacket
     {
         _count = 0;
         _chain = 0;
+        _maskKnown = false;
         LinkType = linkType;
         Length = length;
         OriginalLength = originalLength;
@@ -108,6 +119,7 @@ public sealed class DecodedPacket
         layers[count] = new Layer(kind, offset, length, depth);
         _count = count + 1;
         _chain = (_chain << 6) | ((ulong)kind & 63);
+        _maskKnown = false;
         return true;
     }
 
@@ -119,6 +131,22 @@ public sealed class DecodedPacket
     {
         _count = count;
         _chain = chain;
+        _maskKnown = false;
+    }
+
+    /// <summary>Sets a whole clean result at once: the packet's fields, <paramref name="count"/> layers of <see cref="LayerBuffer"/>, their chain and mask.</summary>
+    internal void SetDecoded(LinkType linkType, int length, int originalLength, int count, ulong chain, ulong mask)
+    {
+        _count = count;
+        _chain = chain;
+        _mask = mask;
+        _maskKnown = true;
+        LinkType = linkType;
+        Length = length;
+        OriginalLength = originalLength;
+        Problem = DecodeProblem.None;
+        ProblemLayer = LayerKind.None;
+        ProblemOffset = 0;
     }
 
     /// <summary>Records why decoding stopped; the first problem wins.</summary>

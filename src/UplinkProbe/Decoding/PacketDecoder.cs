@@ -18,7 +18,7 @@ namespace UplinkProbe.Decoding;
 /// <para>Layer offsets/lengths: see <see cref="Layer"/>; headers get their header length, leaf messages (ARP,
 /// ICMP, ICMPv6, BFD) their message length, <see cref="LayerKind.Payload"/> the undecoded rest up to the bound.</para>
 /// </remarks>
-public sealed class PacketDecoder
+public sealed partial class PacketDecoder
 {
     private const int Unknown = int.MaxValue;
 
@@ -61,6 +61,11 @@ public sealed class PacketDecoder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
     {
+        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon(packet, result, originalLength))
+        {
+            return;
+        }
+
         result.Reset(linkType, packet.Length, originalLength);
 
         LayerKind next;

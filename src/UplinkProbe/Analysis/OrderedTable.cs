@@ -1,0 +1,173 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+
+namespace UplinkProbe.Analysis;
+
+/// <summary>How an <see cref="OrderedTable{TKey, TValue, THasher}"/> hashes and compares its keys. Static, so the
+/// table's code is specialised for each key type and the hash is inlined.</summary>
+internal interface ITableKeyHasher<TKey>
+{
+    /// <summary>Any 64-bit mix of the key's bits; the table spreads it with a Fibonacci multiply.</summary>
+    static abstract ulong Hash(in TKey key);
+
+    static abstract bool Same(in TKey a, in TKey b);
+}
+
+/// <summary>
+/// A map enumerated in the order its keys were first added, like a <see cref="Dictionary{TKey, TValue}"/> that is
+/// never removed from, for the per-packet lookups of the analyzers: keys and values sit in two arrays in insertion
+/// order and an open-addressing index (kept at most half full) points into them, so a lookup is one multiply and
+/// usually one probe, with no comparer call and no bucket chain.
+/// </summary>
+internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValuePair<TKey, TValue>>
+    where THasher : ITableKeyHasher<TKey>
+{
+    private TKey[] _keys = new TKey[4];
+    private TValue[] _values = new TValue[4];
+    private int[] _index = new int[8]; // slot → position + 1 in _keys/_values; 0 = empty
+    private int _shift = 64 - 3;
+
+    public int Count { get; private set; }
+
+    public IEnumerable<TKey> Keys => _keys.Take(Count);
+
+    /// <summary>The value of <paramref name="key"/>, added as <c>default</c> when new (<paramref name="exists"/> false).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref TValue GetValueRefOrAddDefault(in TKey key, out bool exists)
+    {
+        int[] index = _index;
+        int mask = index.Length - 1;
+        int slot = SlotOf(key, _shift);
+        while (true)
+        {
+            int at = index[slot];
+            if (at == 0)
+            {
+                exists = false;
+                return ref Add(key, slot);
+            }
+
+            if (THasher.Same(_keys[at - 1], key))
+            {
+                exists = true;
+                return ref _values[at - 1];
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// <summary>The value of <paramref name="key"/>, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when absent.</summary>
+    public ref TValue GetValueRefOrNullRef(in TKey key)
+    {
+        int[] index = _index;
+        int mask = index.Length - 1;
+        int slot = SlotOf(key, _shift);
+        while (true)
+        {
+            int at = index[slot];
+            if (at == 0)
+            {
+                return ref Unsafe.NullRef<TValue>();
+            }
+
+            if (THasher.Same(_keys[at - 1], key))
+            {
+                return ref _values[at - 1];
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    public bool ContainsKey(in TKey key) => !Unsafe.IsNullRef(ref GetValueRefOrNullRef(key));
+
+    public TValue? GetValueOrDefault(in TKey key)
+    {
+        ref TValue value = ref GetValueRefOrNullRef(key);
+        return Unsafe.IsNullRef(ref value) ? default : value;
+    }
+
+    /// <summary>Adds <paramref name="key"/> with <paramref name="value"/> unless present; true when added.</summary>
+    public bool TryAdd(in TKey key, TValue value)
+    {
+        ref TValue slot = ref GetValueRefOrAddDefault(key, out bool exists);
+        if (exists)
+        {
+            return false;
+        }
+
+        slot = value;
+        return true;
+    }
+
+    public IEnumerator<KeyValuePair<TKey, TValue>> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            yield return new KeyValuePair<TKey, TValue>(_keys[i], _values[i]);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SlotOf(in TKey key, int shift) => (int)((THasher.Hash(key) * 0x9E37_79B9_7F4A_7C15UL) >> shift);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref TValue Add(in TKey key, int slot)
+    {
+        if (Count == _keys.Length)
+        {
+            Array.Resize(ref _keys, Count * 2);
+            Array.Resize(ref _values, Count * 2);
+        }
+
+        _keys[Count] = key;
+        _values[Count] = default!;
+        _index[slot] = ++Count;
+        if (Count * 2 > _index.Length)
+        {
+            Rehash();
+        }
+
+        return ref _values[Count - 1];
+    }
+
+    private void Rehash()
+    {
+        _index = new int[_index.Length * 2];
+        _shift--;
+        int mask = _index.Length - 1;
+        for (int i = 0; i < Count; i++)
+        {
+            int slot = SlotOf(_keys[i], _shift);
+            while (_index[slot] != 0)
+            {
+                slot = (slot + 1) & mask;
+            }
+
+            _index[slot] = i + 1;
+        }
+    }
+}
+
+/// <summary>Keys that are already well spread numbers (MACs, port keys, packed tuples).</summary>
+internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHasher<ushort>
+{
+    public static ulong Hash(in ulong key) => key ^ (key >> 29);
+
+    public static bool Same(in ulong a, in ulong b) => a == b;
+
+    public static ulong Hash(in ushort key) => key;
+
+    public static bool Same(in ushort a, in ushort b) => a == b;
+}
+
+/// <summary>IP address keys (IPv4 mapped into IPv6).</summary>
+internal readonly struct IpKeyHasher : ITableKeyHasher<UInt128>
+{
+    public static ulong Hash(in UInt128 key) => (ulong)key ^ ((ulong)(key >> 64) * 0xC2B2_AE3D_27D4_EB4FUL);
+
+    public static bool Same(in UInt128 a, in UInt128 b) => a == b;
+}

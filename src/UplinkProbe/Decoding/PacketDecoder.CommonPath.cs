@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace UplinkProbe.Decoding;
+
+public sealed partial class PacketDecoder
+{
+    private const ulong EthernetIpv4 = ((ulong)LayerKind.Ethernet << 6) | (ulong)LayerKind.Ipv4;
+
+    /// <summary>
+    /// Whether <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/> first tries the straight-line path
+    /// for the chains that make up most of an OVN uplink. Tests switch it off to compare both paths.
+    /// </summary>
+    internal bool UseCommonPath { get; set; } = true;
+
+    private static ulong Bit(LayerKind kind) => 1UL << (int)kind;
+
+    /// <summary>
+    /// The chains that make up most of an OVN uplink — Ethernet, IPv4, TCP or UDP, optionally one Geneve level carrying
+    /// the same again, then payload — decoded without the general loop's dispatch. Every header is checked by the same
+    /// <c>TryRead</c> and bounded by the same <c>end</c>/<c>limit</c> rules as in the general loop, so the result is
+    /// identical; anything else (another EtherType or protocol, IPv4 fragments or total length 0, a header that fails
+    /// its check, VXLAN/BFD, deeper tunnels) returns false before <paramref name="result"/> is touched beyond its layer
+    /// buffer, and the general loop decodes the packet from the start.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal bool TryDecodeCommon(ReadOnlySpan<byte> packet, DecodedPacket result, int originalLength)
+    {
+        Layer[] layers = result.LayerBuffer;
+        int end = packet.Length;
+        int limit = Unknown;
+        int offset = 0;
+        int count = 0;
+        ulong chain = 0;
+        ulong mask = Bit(LayerKind.Ethernet) | Bit(LayerKind.Ipv4) | Bit(LayerKind.Payload); // Payload cleared below when absent
+        byte depth = 0;
+
+        while (true)
+        {
+            // Ethernet II carrying IPv4. The first header's window is the whole packet; an inner one's is bounded by
+            // the outer IPv4 and UDP lengths.
+            int avail = Math.Max(offset, Math.Min(end, limit));
+            if (avail - offset < EthernetHeader.Length + Ipv4Header.MinLength
+                || Wire.U16(ref Unsafe.Add(ref MemoryMarshal.GetReference(packet), offset), 12) != EtherTypes.Ipv4)
+            {
+                return false;
+            }
+
+            layers[count++] = new Layer(LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
+            offset += EthernetHeader.Length;
+
+            ReadOnlySpan<byte> data = Wire.Window(packet, offset, avail);
+            if (!Ipv4Header.TryRead(data, out _, out _))
+            {
+                return false;
+            }
+
+            ref byte ip = ref Wire.Start(data);
+            int total = Wire.U16(ref ip, 2);
+            if (total == 0 || (Wire.U16(ref ip, 6) & 0x3FFF) != 0)
+            {
+                return false; // BIG TCP or a fragment: the general loop handles their bounds
+            }
+
+            int ipHeaderLength = (Wire.U8(ref ip, 0) & 0x0F) * 4;
+            layers[count++] = new Layer(LayerKind.Ipv4, offset, ipHeaderLength, depth);
+            chain = (chain << 12) | EthernetIpv4;
+            limit = Math.Min(limit, offset + total);
+            offset += ipHeaderLength;
+            byte protocol = Wire.U8(ref ip, 9);
+
+            data = Wire.Window(packet, offset, Math.Max(offset, Math.Min(end, limit)));
+            if (protocol == IpProtocols.Tcp)
+            {
+                if (!TcpHeader.TryRead(data, out _, out _))
+                {
+                    return false;
+                }
+
+                int tcpHeaderLength = (Wire.U8(ref Wire.Start(data), 12) >> 4) * 4;
+                layers[count++] = new Layer(LayerKind.Tcp, offset, tcpHeaderLength, depth);
+                chain = (chain << 6) | (ulong)LayerKind.Tcp;
+                mask |= Bit(LayerKind.Tcp);
+                offset += tcpHeaderLength;
+                break;
+            }
+
+            if (protocol != IpProtocols.Udp || !UdpHeader.TryRead(data, out _, out _))
+            {
+                return false;
+            }
+
+            ref byte udp = ref Wire.Start(data);
+            int udpLength = Wire.U16(ref udp, 4);
+            if (udpLength != 0)
+            {
+                if (offset + udpLength > limit)
+                {
+                    return false; // UdpBadLength, reported by the general loop
+                }
+
+                limit = offset + udpLength;
+            }
+
+            layers[count++] = new Layer(LayerKind.Udp, offset, UdpHeader.Length, depth);
+            chain = (chain << 6) | (ulong)LayerKind.Udp;
+            mask |= Bit(LayerKind.Udp);
+            offset += UdpHeader.Length;
+
+            ushort sport = Wire.U16(ref udp, 0), dport = Wire.U16(ref udp, 2);
+            ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
+            LayerKind kind = Unsafe.Add(ref ports, Math.Min(sport, dport));
+            if (kind == LayerKind.None)
+            {
+                kind = Unsafe.Add(ref ports, Math.Max(sport, dport));
+            }
+
+            if (kind == LayerKind.None)
+            {
+                break;
+            }
+
+            if (kind != LayerKind.Geneve || depth != 0 || _maxTunnelDepth == 0)
+            {
+                return false;
+            }
+
+            data = Wire.Window(packet, offset, Math.Max(offset, Math.Min(end, limit)));
+            if (!GeneveHeader.TryRead(data, out _, out _)
+                || Wire.U16(ref Wire.Start(data), 2) != EtherTypes.TransparentEthernetBridging)
+            {
+                return false;
+            }
+
+            int geneveLength = GeneveHeader.FixedLength + ((Wire.U8(ref Wire.Start(data), 0) & 0x3F) * 4);
+            layers[count++] = new Layer(LayerKind.Geneve, offset, geneveLength, depth);
+            chain = (chain << 6) | (ulong)LayerKind.Geneve;
+            mask |= Bit(LayerKind.Geneve);
+            offset += geneveLength;
+            depth = 1;
+        }
+
+        // A third of uplink segments carry no payload (bare ACKs): the payload layer is written either way and counted
+        // without a branch, which the mix would mispredict.
+        int payloadLength = Math.Max(0, Math.Min(end, limit) - offset);
+        layers[count] = new Layer(LayerKind.Payload, offset, payloadLength, depth);
+        int hasPayload = payloadLength > 0 ? 1 : 0;
+        count += hasPayload;
+        chain = (chain << (6 * hasPayload)) | ((ulong)LayerKind.Payload * (ulong)hasPayload);
+        mask &= ~((ulong)(1 - hasPayload) << (int)LayerKind.Payload);
+
+        result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
+        return true;
+    }
+}
