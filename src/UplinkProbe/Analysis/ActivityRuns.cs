@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace UplinkProbe.Analysis;
 
 /// <summary>A stretch of activity: events no further apart than the run gap.</summary>
@@ -22,6 +24,7 @@ internal struct ActivityRuns
     public ActivityRuns(long gapNs) => _gapNs = gapNs;
 
     /// <summary>Records an event; true when it started a new run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Add(long ns, long frame)
     {
         bool started = false;

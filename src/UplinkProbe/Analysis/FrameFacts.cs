@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Analysis;
@@ -6,7 +7,20 @@ namespace UplinkProbe.Analysis;
 internal static class FrameFacts
 {
     /// <summary>The link-layer source and destination of the frame as it crossed the NIC (Ethernet, or the SLL/SLL2 address).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryGetLinkAddresses(ReadOnlySpan<byte> data, DecodedPacket decoded, out MacAddress source, out MacAddress destination)
+    {
+        if (decoded.LayerCount != 0 && decoded.LayerBuffer[0].Kind == LayerKind.Ethernet && data.Length >= EthernetHeader.Length)
+        {
+            destination = MacAddress.Read(data);
+            source = MacAddress.Read(data[6..]);
+            return true;
+        }
+
+        return TryGetCookedAddresses(data, decoded, out source, out destination);
+    }
+
+    private static bool TryGetCookedAddresses(ReadOnlySpan<byte> data, DecodedPacket decoded, out MacAddress source, out MacAddress destination)
     {
         source = default;
         destination = default;
@@ -15,13 +29,8 @@ internal static class FrameFacts
             return false;
         }
 
-        Layer first = decoded.Layers[0];
-        switch (first.Kind)
+        switch (decoded.Layers[0].Kind)
         {
-            case LayerKind.Ethernet when EthernetHeader.TryRead(data, out EthernetHeader eth, out _):
-                source = eth.Source;
-                destination = eth.Destination;
-                return true;
             case LayerKind.LinuxSll when LinuxSllHeader.TryRead(data, out LinuxSllHeader sll, out _) && sll.AddressLength == 6:
                 source = sll.SourceMac;
                 destination = MacAddress.Broadcast; // SLL keeps only the source; treat the destination as unknown-but-not-unicast
@@ -36,6 +45,7 @@ internal static class FrameFacts
     }
 
     /// <summary>An IPv4 address as a key shared with IPv6 ones: the IPv4-mapped form ::ffff:a.b.c.d (RFC 4291 2.5.5.2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt128 IpKey(Ipv4Address ip) => ((UInt128)0xFFFF << 32) | ip.Value;
 
     /// <summary>The text of an <see cref="IpKey"/>: dotted IPv4 for mapped addresses, RFC 5952 IPv6 otherwise.</summary>
@@ -46,6 +56,7 @@ internal static class FrameFacts
     }
 
     /// <summary>Index of the first layer of <paramref name="kind"/> outside any tunnel, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int OuterIndexOf(DecodedPacket decoded, LayerKind kind)
     {
         ReadOnlySpan<Layer> layers = decoded.Layers;

@@ -1,6 +1,7 @@
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
+using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 
@@ -498,7 +499,12 @@ internal sealed class EmissionTrack
 {
     private readonly CaptureSource _source;
     private ActivityRuns _runs;
-    private readonly List<(long Arp, bool Proven)> _extras = new();
+
+    // ARP frames and proof per run: closed runs in the list, the open run in fields (updated for every frame).
+    private readonly List<(long Arp, bool Proven)> _closedExtras = new();
+    private bool _hasOpen;
+    private long _openArp;
+    private bool _openProven;
 
     public EmissionTrack(CaptureSource source, long gapNs)
     {
@@ -506,40 +512,59 @@ internal sealed class EmissionTrack
         _runs = new ActivityRuns(gapNs);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(long ns, long frame, Attribution attribution, bool arp)
     {
         if (_runs.Add(ns, frame))
         {
-            _extras.Add((0, false));
+            StartRun(0, false);
         }
 
-        ref (long Arp, bool Proven) open = ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_extras)[^1];
-        open.Arp += arp ? 1 : 0;
-        open.Proven |= attribution == Attribution.Proven;
+        _openArp += arp ? 1 : 0;
+        _openProven |= attribution == Attribution.Proven;
     }
 
     /// <summary>Continues with the emissions of the same key in a later part (<see cref="ActivityRuns.Append"/>).</summary>
     public void Append(EmissionTrack later, long frameOffset)
     {
         int joined = _runs.Append(later._runs, frameOffset);
-        for (int i = 0; i < later._extras.Count; i++)
+        List<(long Arp, bool Proven)> theirs = later.Extras();
+        for (int i = 0; i < theirs.Count; i++)
         {
-            (long arp, bool proven) = later._extras[i];
             if (i < joined)
             {
-                (long a, bool p) = _extras[^1];
-                _extras[^1] = (a + arp, p | proven);
+                _openArp += theirs[i].Arp;
+                _openProven |= theirs[i].Proven;
             }
             else
             {
-                _extras.Add((arp, proven));
+                StartRun(theirs[i].Arp, theirs[i].Proven);
             }
         }
     }
 
-    public override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", _extras)}";
+    public override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
 
-    public IEnumerable<EmissionRun> Runs() => _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, _extras[i].Arp,
-        _extras[i].Proven ? Attribution.Proven : Attribution.Probable,
-        new Evidence(_source.Path, _source.Node, [run.FirstFrame]), new Evidence(_source.Path, _source.Node, [run.LastFrame])));
+    public IEnumerable<EmissionRun> Runs()
+    {
+        List<(long Arp, bool Proven)> extras = Extras();
+        return _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, extras[i].Arp,
+            extras[i].Proven ? Attribution.Proven : Attribution.Probable,
+            new Evidence(_source.Path, _source.Node, [run.FirstFrame]), new Evidence(_source.Path, _source.Node, [run.LastFrame])));
+    }
+
+    private void StartRun(long arp, bool proven)
+    {
+        if (_hasOpen)
+        {
+            _closedExtras.Add((_openArp, _openProven));
+        }
+
+        _hasOpen = true;
+        _openArp = arp;
+        _openProven = proven;
+    }
+
+    /// <summary>One entry per run, in order.</summary>
+    private List<(long Arp, bool Proven)> Extras() => _hasOpen ? [.. _closedExtras, (_openArp, _openProven)] : [.. _closedExtras];
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Analysis;
 
@@ -22,14 +23,14 @@ internal interface ITableKeyHasher<TKey>
 internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValuePair<TKey, TValue>>
     where THasher : ITableKeyHasher<TKey>
 {
-    private TKey[] _keys = new TKey[4];
-    private TValue[] _values = new TValue[4];
-    private int[] _index = new int[8]; // slot → position + 1 in _keys/_values; 0 = empty
+    // Key and value side by side: a lookup touches the index slot and one entry.
+    private Entry[] _entries = new Entry[4];
+    private int[] _index = new int[8]; // slot → position + 1 in _entries; 0 = empty
     private int _shift = 64 - 3;
 
     public int Count { get; private set; }
 
-    public IEnumerable<TKey> Keys => _keys.Take(Count);
+    public IEnumerable<TKey> Keys => _entries.Take(Count).Select(e => e.Key);
 
     /// <summary>The value of <paramref name="key"/>, added as <c>default</c> when new (<paramref name="exists"/> false).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -47,10 +48,11 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
                 return ref Add(key, slot);
             }
 
-            if (THasher.Same(_keys[at - 1], key))
+            ref Entry entry = ref EntryAt(at - 1);
+            if (THasher.Same(entry.Key, key))
             {
                 exists = true;
-                return ref _values[at - 1];
+                return ref entry.Value;
             }
 
             slot = (slot + 1) & mask;
@@ -71,9 +73,10 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
                 return ref Unsafe.NullRef<TValue>();
             }
 
-            if (THasher.Same(_keys[at - 1], key))
+            ref Entry entry = ref EntryAt(at - 1);
+            if (THasher.Same(entry.Key, key))
             {
-                return ref _values[at - 1];
+                return ref entry.Value;
             }
 
             slot = (slot + 1) & mask;
@@ -105,33 +108,41 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     {
         for (int i = 0; i < Count; i++)
         {
-            yield return new KeyValuePair<TKey, TValue>(_keys[i], _values[i]);
+            yield return new KeyValuePair<TKey, TValue>(_entries[i].Key, _entries[i].Value);
         }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The entry at a position below <see cref="Count"/>, without a bounds check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref Entry EntryAt(int position) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), position);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SlotOf(in TKey key, int shift) => (int)((THasher.Hash(key) * 0x9E37_79B9_7F4A_7C15UL) >> shift);
+
+    private struct Entry
+    {
+        public TKey Key;
+        public TValue Value;
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref TValue Add(in TKey key, int slot)
     {
-        if (Count == _keys.Length)
+        if (Count == _entries.Length)
         {
-            Array.Resize(ref _keys, Count * 2);
-            Array.Resize(ref _values, Count * 2);
+            Array.Resize(ref _entries, Count * 2);
         }
 
-        _keys[Count] = key;
-        _values[Count] = default!;
+        _entries[Count] = new Entry { Key = key };
         _index[slot] = ++Count;
         if (Count * 2 > _index.Length)
         {
             Rehash();
         }
 
-        return ref _values[Count - 1];
+        return ref _entries[Count - 1].Value;
     }
 
     private void Rehash()
@@ -141,7 +152,7 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
         int mask = _index.Length - 1;
         for (int i = 0; i < Count; i++)
         {
-            int slot = SlotOf(_keys[i], _shift);
+            int slot = SlotOf(_entries[i].Key, _shift);
             while (_index[slot] != 0)
             {
                 slot = (slot + 1) & mask;
@@ -155,19 +166,25 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
 /// <summary>Keys that are already well spread numbers (MACs, port keys, packed tuples).</summary>
 internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHasher<ushort>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(in ulong key) => key ^ (key >> 29);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Same(in ulong a, in ulong b) => a == b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(in ushort key) => key;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Same(in ushort a, in ushort b) => a == b;
 }
 
 /// <summary>IP address keys (IPv4 mapped into IPv6).</summary>
 internal readonly struct IpKeyHasher : ITableKeyHasher<UInt128>
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(in UInt128 key) => (ulong)key ^ ((ulong)(key >> 64) * 0xC2B2_AE3D_27D4_EB4FUL);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Same(in UInt128 a, in UInt128 b) => a == b;
 }

@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
+using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 
@@ -145,8 +148,13 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         var other = (TunnelAnalyzer)later;
         foreach ((FlowKey key, FlowState theirs) in other._flows)
         {
-            ref FlowState slot = ref _flows.GetValueRefOrAddDefault(key, out _);
-            (slot ??= new FlowState(_options.RunGapNs, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset)).Append(theirs, frameOffset);
+            ref FlowState slot = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
+            if (!exists)
+            {
+                slot = new FlowState(_options.RunGapNs, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
+            }
+
+            slot.Append(theirs, frameOffset);
         }
 
         foreach ((UInt128 ip, string node) in other._learnedEndpoints)
@@ -401,17 +409,23 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI; its own table hasher.</summary>
     private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni) : ITableKeyHasher<FlowKey>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Equals(FlowKey other) => Src == other.Src && Dst == other.Dst && Vni == other.Vni;
 
         public override int GetHashCode() => HashCode.Combine((ulong)Src, (ulong)Dst, Vni);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Hash(in FlowKey key) =>
             IpKeyHasher.Hash(key.Src) ^ (IpKeyHasher.Hash(key.Dst) * 0x1656_67B1_9E37_79F9UL) ^ ((ulong)key.Vni << 40);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Same(in FlowKey a, in FlowKey b) => a.Equals(b);
     }
 
-    private sealed class FlowState
+    /// <summary>A flow's counters. A struct kept in the flow table's entry beside its key: the packet path touches that
+    /// entry anyway, so the counters come without another dependent load (measured: the flow state was the
+    /// analyzer's main cache miss while it was an object of its own).</summary>
+    private struct FlowState
     {
         public FlowState(long gapNs, CaptureSource firstSource, long firstFrame)
         {
@@ -431,75 +445,104 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         public ulong SeenBySources { get; set; }
 
-        // OVN egress port keys seen on this flow: usually one (toward a gateway: the cr- port), so the first key is
-        // counted inline and any other in a dictionary.
-        private ushort _lastKey;
-        private long _lastKeyCount;
+        // OVN egress port keys seen on this flow, in the order first seen: toward a gateway usually one (the cr- port),
+        // toward instances one per port. The first InlineKeys sit in the object itself and are found with one vector
+        // compare (no hashing, no further object), the rest in a table.
+        private const int InlineKeys = 16;
+        private InlineKeyBlock _keys;
+        private InlineCountBlock _counts;
+        private int _inlineKeyCount;
         private OrderedTable<ushort, long, NumberKeyHasher>? _moreKeys;
 
-        public void CountEgressKey(ushort key)
-        {
-            if (key == _lastKey || _lastKeyCount == 0)
-            {
-                _lastKey = key;
-                _lastKeyCount++;
-                return;
-            }
-
-            _moreKeys ??= new();
-            _moreKeys.GetValueRefOrAddDefault(key, out _)++;
-        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void CountEgressKey(ushort key) => CountEgressKey(key, 1);
 
         /// <summary>
-        /// Continues with the same flow in a later part. Egress keys are counted as if the later part's came one by
-        /// one in the order it first saw them (its inline key first), so the inline key stays the flow's first key
-        /// and the other keys keep the order of their first appearance.
+        /// Continues with the same flow in a later part: its egress keys are counted as if its packets came now, in
+        /// the order it first saw them, so every key keeps the order of its first appearance.
         /// </summary>
-        public void Append(FlowState later, long frameOffset)
+        public void Append(in FlowState later, long frameOffset)
         {
             Runs.Append(later.Runs, frameOffset);
             Bytes += later.Bytes;
             MaxOuterIpLength = Math.Max(MaxOuterIpLength, later.MaxOuterIpLength);
             NearMtu += later.NearMtu;
             SeenBySources |= later.SeenBySources;
-            if (later._lastKeyCount > 0)
-            {
-                CountEgressKey(later._lastKey, later._lastKeyCount);
-            }
-
-            foreach ((ushort key, long n) in later.MoreKeys)
+            foreach ((ushort key, long n) in later.EgressKeys())
             {
                 CountEgressKey(key, n);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void CountEgressKey(ushort key, long n)
         {
-            if (key == _lastKey || _lastKeyCount == 0)
+            int at = IndexOfInlineKey(key);
+            if (at >= 0)
             {
-                _lastKey = key;
-                _lastKeyCount += n;
+                _counts[at] += n;
                 return;
             }
 
-            _moreKeys ??= new();
-            _moreKeys.GetValueRefOrAddDefault(key, out _) += n;
+            CountNewOrMoreKey(key, n);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int IndexOfInlineKey(ushort key)
+        {
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<ushort> keys = Vector256.Create<ushort>(_keys);
+                uint matches = Vector256.Equals(keys, Vector256.Create(key)).ExtractMostSignificantBits() & ((1u << _inlineKeyCount) - 1);
+                return matches == 0 ? -1 : BitOperations.TrailingZeroCount(matches);
+            }
+
+            return ((ReadOnlySpan<ushort>)_keys)[.._inlineKeyCount].IndexOf(key);
+        }
+
+        private void CountNewOrMoreKey(ushort key, long n)
+        {
+            if (_inlineKeyCount < InlineKeys && _moreKeys is null)
+            {
+                _keys[_inlineKeyCount] = key;
+                _counts[_inlineKeyCount] = n;
+                _inlineKeyCount++;
+                return;
+            }
+
+            (_moreKeys ??= new()).GetValueRefOrAddDefault(key, out _) += n;
         }
 
         public override string ToString() =>
-            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {_lastKey}x{_lastKeyCount} {string.Join(",", MoreKeys)} first {FirstSource.Index} #{FirstFrame}";
+            $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {string.Join(",", EgressKeys())} first {FirstSource.Index} #{FirstFrame}";
 
-        private IEnumerable<KeyValuePair<ushort, long>> MoreKeys => (IEnumerable<KeyValuePair<ushort, long>>?)_moreKeys ?? [];
-
+        /// <summary>Packets per egress key, in the order the keys were first seen.</summary>
         public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
         {
-            var all = new Dictionary<ushort, long>(MoreKeys);
-            if (_lastKeyCount > 0)
+            var all = new List<KeyValuePair<ushort, long>>(_inlineKeyCount + (_moreKeys?.Count ?? 0));
+            for (int i = 0; i < _inlineKeyCount; i++)
             {
-                all[_lastKey] = all.GetValueOrDefault(_lastKey) + _lastKeyCount;
+                all.Add(new KeyValuePair<ushort, long>(_keys[i], _counts[i]));
+            }
+
+            if (_moreKeys is not null)
+            {
+                all.AddRange(_moreKeys);
             }
 
             return all;
+        }
+
+        [InlineArray(InlineKeys)]
+        private struct InlineKeyBlock
+        {
+            private ushort _first;
+        }
+
+        [InlineArray(InlineKeys)]
+        private struct InlineCountBlock
+        {
+            private long _first;
         }
 
         public CaptureSource FirstSource { get; }

@@ -1,5 +1,6 @@
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
+using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 
@@ -76,6 +77,7 @@ public sealed class CaptureSource
 
     public bool HasDirection => TransmitOnly || PacketsWithDirection > 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Count(in CaptureRecord record, PacketDirection direction, DecodedPacket decoded)
     {
         Packets++;

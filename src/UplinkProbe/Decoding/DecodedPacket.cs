@@ -30,22 +30,21 @@ public sealed class DecodedPacket
     /// <summary>One bit per <see cref="LayerKind"/> present (bit n = kind n).</summary>
     public ulong LayerMask
     {
-        get
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _maskKnown ? _mask : ComputeLayerMask();
+    }
+
+    private ulong ComputeLayerMask()
+    {
+        ulong mask = 0;
+        foreach (Layer layer in Layers)
         {
-            if (!_maskKnown)
-            {
-                ulong mask = 0;
-                foreach (Layer layer in Layers)
-                {
-                    mask |= 1UL << ((int)layer.Kind & 63);
-                }
-
-                _mask = mask;
-                _maskKnown = true;
-            }
-
-            return _mask;
+            mask |= 1UL << ((int)layer.Kind & 63);
         }
+
+        _mask = mask;
+        _maskKnown = true;
+        return mask;
     }
 
     // The decoder's common path knows the mask as it goes; the general one leaves it to be computed when first asked.

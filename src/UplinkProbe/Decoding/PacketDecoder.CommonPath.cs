@@ -5,8 +5,6 @@ namespace UplinkProbe.Decoding;
 
 public sealed partial class PacketDecoder
 {
-    private const ulong EthernetIpv4 = ((ulong)LayerKind.Ethernet << 6) | (ulong)LayerKind.Ipv4;
-
     /// <summary>
     /// Whether <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/> first tries the straight-line path
     /// for the chains that make up most of an OVN uplink. Tests switch it off to compare both paths.
@@ -16,8 +14,9 @@ public sealed partial class PacketDecoder
     private static ulong Bit(LayerKind kind) => 1UL << (int)kind;
 
     /// <summary>
-    /// The chains that make up most of an OVN uplink — Ethernet, IPv4, TCP or UDP, optionally one Geneve level carrying
-    /// the same again, then payload — decoded without the general loop's dispatch. Every header is checked by the same
+    /// The chains that make up most of an OVN uplink — Ethernet, at most one 802.1Q tag, then ARP, or IPv4 with TCP or
+    /// UDP, optionally one Geneve level carrying the same again, then payload — decoded without the general loop's
+    /// dispatch and its spills. Every header is checked by the same
     /// <c>TryRead</c> and bounded by the same <c>end</c>/<c>limit</c> rules as in the general loop, so the result is
     /// identical; anything else (another EtherType or protocol, IPv4 fragments or total length 0, a header that fails
     /// its check, VXLAN/BFD, deeper tunnels) returns false before <paramref name="result"/> is touched beyond its layer
@@ -32,22 +31,58 @@ public sealed partial class PacketDecoder
         int offset = 0;
         int count = 0;
         ulong chain = 0;
-        ulong mask = Bit(LayerKind.Ethernet) | Bit(LayerKind.Ipv4) | Bit(LayerKind.Payload); // Payload cleared below when absent
+        ulong mask = Bit(LayerKind.Ethernet);
         byte depth = 0;
 
         while (true)
         {
-            // Ethernet II carrying IPv4. The first header's window is the whole packet; an inner one's is bounded by
-            // the outer IPv4 and UDP lengths.
+            // Ethernet II, optionally one 802.1Q tag, then IPv4 or ARP. The first header's window is the whole packet;
+            // an inner one's is bounded by the outer IPv4 and UDP lengths. Neither header changes the window.
             int avail = Math.Max(offset, Math.Min(end, limit));
-            if (avail - offset < EthernetHeader.Length + Ipv4Header.MinLength
-                || Wire.U16(ref Unsafe.Add(ref MemoryMarshal.GetReference(packet), offset), 12) != EtherTypes.Ipv4)
+            if (avail - offset < EthernetHeader.Length + Ipv4Header.MinLength)
             {
                 return false;
             }
 
+            ref byte frame = ref Unsafe.Add(ref MemoryMarshal.GetReference(packet), offset);
+            ushort type = Wire.U16(ref frame, 12);
             layers[count++] = new Layer(LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
+            chain = (chain << 6) | (ulong)LayerKind.Ethernet;
             offset += EthernetHeader.Length;
+            if (type == EtherTypes.Vlan)
+            {
+                if (avail - offset < VlanTag.Length + Ipv4Header.MinLength)
+                {
+                    return false;
+                }
+
+                type = Wire.U16(ref frame, EthernetHeader.Length + 2);
+                layers[count++] = new Layer(LayerKind.Dot1Q, offset, VlanTag.Length, depth);
+                chain = (chain << 6) | (ulong)LayerKind.Dot1Q;
+                mask |= Bit(LayerKind.Dot1Q);
+                offset += VlanTag.Length;
+            }
+
+            if (type == EtherTypes.Arp)
+            {
+                ReadOnlySpan<byte> arp = Wire.Window(packet, offset, avail);
+                if (!ArpPacket.TryRead(arp, out _, out _))
+                {
+                    return false;
+                }
+
+                int arpLength = ArpPacket.FixedLength + (2 * (Wire.U8(ref Wire.Start(arp), 4) + Wire.U8(ref Wire.Start(arp), 5)));
+                layers[count++] = new Layer(LayerKind.Arp, offset, arpLength, depth);
+                chain = (chain << 6) | (ulong)LayerKind.Arp;
+                mask |= Bit(LayerKind.Arp);
+                result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
+                return true;
+            }
+
+            if (type != EtherTypes.Ipv4)
+            {
+                return false;
+            }
 
             ReadOnlySpan<byte> data = Wire.Window(packet, offset, avail);
             if (!Ipv4Header.TryRead(data, out _, out _))
@@ -64,7 +99,8 @@ public sealed partial class PacketDecoder
 
             int ipHeaderLength = (Wire.U8(ref ip, 0) & 0x0F) * 4;
             layers[count++] = new Layer(LayerKind.Ipv4, offset, ipHeaderLength, depth);
-            chain = (chain << 12) | EthernetIpv4;
+            chain = (chain << 6) | (ulong)LayerKind.Ipv4;
+            mask |= Bit(LayerKind.Ipv4);
             limit = Math.Min(limit, offset + total);
             offset += ipHeaderLength;
             byte protocol = Wire.U8(ref ip, 9);
@@ -147,7 +183,7 @@ public sealed partial class PacketDecoder
         int hasPayload = payloadLength > 0 ? 1 : 0;
         count += hasPayload;
         chain = (chain << (6 * hasPayload)) | ((ulong)LayerKind.Payload * (ulong)hasPayload);
-        mask &= ~((ulong)(1 - hasPayload) << (int)LayerKind.Payload);
+        mask |= (ulong)hasPayload << (int)LayerKind.Payload;
 
         result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
         return true;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
 
@@ -10,6 +11,7 @@ public static class PacketFacts
     /// Direction from the capture (pcapng epb_flags, live capture) or, failing that, from a Linux cooked header:
     /// SLL/SLL2 packet type 4 means the capturing host sent the frame; 0–3 mean it received it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PacketDirection DirectionOf(in CaptureRecord record, ReadOnlySpan<byte> packet, DecodedPacket decoded)
     {
         if (record.Direction != PacketDirection.Unknown)
@@ -17,12 +19,16 @@ public static class PacketFacts
             return record.Direction;
         }
 
-        if (decoded.LayerCount == 0)
+        if (decoded.LayerCount == 0 || decoded.LayerBuffer[0].Kind is not (LayerKind.LinuxSll or LayerKind.LinuxSll2))
         {
             return PacketDirection.Unknown;
         }
 
-        Layer first = decoded.Layers[0];
+        return CookedDirectionOf(packet, decoded.LayerBuffer[0]);
+    }
+
+    private static PacketDirection CookedDirectionOf(ReadOnlySpan<byte> packet, Layer first)
+    {
         if (first.Kind == LayerKind.LinuxSll && LinuxSllHeader.TryRead(packet, out LinuxSllHeader sll, out _))
         {
             return sll.IsOutgoing ? PacketDirection.Outbound : PacketDirection.Inbound;

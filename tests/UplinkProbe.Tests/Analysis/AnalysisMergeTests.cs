@@ -157,6 +157,18 @@ public sealed class AnalysisMergeTests
             b.Add(2, 80.7 + i, Scenario.Geneve(4, 1, 9, 1, 4), PacketDirection.Outbound);
         }
 
+        // More distinct egress keys on one flow than a flow counts inline: cuts fall before, at and after the overflow.
+        var manyKeys = new Random(5);
+        for (int i = 0; i < 60; i++)
+        {
+            if (i % 9 == 0)
+            {
+                b.Mark();
+            }
+
+            b.Add(1, 81 + (i * 0.01), Scenario.Geneve(2, 3, 2, 1, (ushort)(100 + manyKeys.Next(40))), PacketDirection.Outbound);
+        }
+
         // Broadcasts received (L2 evidence), the same sources again later, then timestamps far back.
         for (int i = 0; i < 40; i++)
         {

@@ -185,6 +185,26 @@ public sealed class AnalyzerTests
     }
 
     [Fact]
+    public void EveryEgressKeyOfAFlowIsCountedHoweverManyThereAre()
+    {
+        // A flow toward a chassis with many instance ports: more keys than are counted inline, in a mixed order.
+        using var s = new Scenario().Node("hv2");
+        var expected = new SortedDictionary<int, long>();
+        var random = new Random(3);
+        ushort[] start = [5, 0, 9, 0, 0, 12]; // key 0 while inline slots are still empty: an empty slot must not match it
+        for (int i = 0; i < 400; i++)
+        {
+            ushort key = i < start.Length ? start[i] : (ushort)random.Next(40);
+            expected[key] = expected.GetValueOrDefault(key) + 1;
+            s.Received("hv2", i * 0.01, Scenario.Geneve(1, 2, vni: 2, ingressKey: 1, egressKey: key));
+        }
+
+        TunnelFlowReport flow = Assert.Single(s.Analyze().Tunnels);
+        Assert.Equal(40, expected.Count);
+        Assert.Equal(expected, flow.EgressKeys);
+    }
+
+    [Fact]
     public void GeneveThatNeverComesBackIsOneWay()
     {
         using var s = new Scenario().Node("hv2").WithOvnInventory();
