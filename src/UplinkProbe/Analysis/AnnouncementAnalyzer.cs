@@ -13,8 +13,8 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private static readonly string[] KindNames =
         ["request", "reply", "gratuitous_request", "gratuitous_reply", "announcement", "rarp", "unsolicited_na", "solicited_na"];
 
-    private readonly Dictionary<(UInt128 Ip, MacAddress Mac), BindingState> _bindings = new();
-    private readonly Dictionary<UInt128, IpState> _ips = new();
+    private readonly OrderedTable<(UInt128 Ip, MacAddress Mac), BindingState, BindingKeyHasher> _bindings = new();
+    private readonly OrderedTable<UInt128, IpState, IpKeyHasher> _ips = new();
     private readonly AnalysisOptions _options;
 
     public AnnouncementAnalyzer(AnalysisOptions options) => _options = options;
@@ -114,8 +114,12 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
     private void Claim(in UplinkPacket packet, UInt128 ip, MacAddress mac, ClaimKind kind)
     {
-        ref BindingState? state = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bindings, (ip, mac), out _);
-        state ??= new BindingState();
+        ref BindingState state = ref _bindings.GetValueRefOrAddDefault((ip, mac), out bool known);
+        if (!known)
+        {
+            state = new BindingState();
+        }
+
         long ns = packet.TimestampNs;
         state.Kinds[(int)kind]++;
         state.FirstNs = Math.Min(state.FirstNs, ns);
@@ -153,8 +157,12 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
             return;
         }
 
-        ref IpState? ipState = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ips, ip, out _);
-        ipState ??= new IpState();
+        ref IpState ipState = ref _ips.GetValueRefOrAddDefault(ip, out bool ipKnown);
+        if (!ipKnown)
+        {
+            ipState = new IpState();
+        }
+
         if (!ipState.LastMacBySource.TryGetValue(packet.Source.Index, out MacAddress last) || last != mac)
         {
             ipState.LastMacBySource[packet.Source.Index] = mac;
@@ -178,13 +186,13 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         var other = (AnnouncementAnalyzer)later;
         foreach (((UInt128 Ip, MacAddress Mac) key, BindingState theirs) in other._bindings)
         {
-            ref BindingState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bindings, key, out _);
+            ref BindingState slot = ref _bindings.GetValueRefOrAddDefault(key, out _);
             (slot ??= new BindingState()).Append(theirs, frameOffset);
         }
 
         foreach ((UInt128 ip, IpState theirs) in other._ips)
         {
-            ref IpState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ips, ip, out _);
+            ref IpState slot = ref _ips.GetValueRefOrAddDefault(ip, out _);
             (slot ??= new IpState()).Append(theirs, frameOffset);
         }
     }

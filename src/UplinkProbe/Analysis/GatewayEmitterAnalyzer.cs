@@ -73,8 +73,13 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         var other = (GatewayEmitterAnalyzer)later;
         foreach ((ulong key, EmissionTrack theirs) in other._tracks)
         {
-            ref EmissionTrack slot = ref _tracks.GetValueRefOrAddDefault(key, out _);
-            (slot ??= new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs)).Append(theirs, frameOffset);
+            ref EmissionTrack slot = ref _tracks.GetValueRefOrAddDefault(key, out bool exists);
+            if (!exists)
+            {
+                slot = new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs);
+            }
+
+            slot.Append(theirs, frameOffset);
         }
 
         foreach ((ulong key, long n) in other._unattributed)
@@ -494,8 +499,10 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 /// <summary>A run of emissions of one MAC by one node with no gap longer than the run gap.</summary>
 public sealed record EmissionRun(string Node, long StartNs, long EndNs, long Frames, long ArpFrames, Attribution Attribution, Evidence FirstEvidence, Evidence LastEvidence);
 
-/// <summary>Emissions of one MAC in one capture: runs of activity plus, per run, how many were ARP and whether any was proven.</summary>
-internal sealed class EmissionTrack
+/// <summary>Emissions of one MAC in one capture: runs of activity plus, per run, how many were ARP and whether any was
+/// proven. A struct kept in the emitter table's entry, so a frame's update touches the entry it looked up and nothing
+/// further.</summary>
+internal struct EmissionTrack
 {
     private readonly CaptureSource _source;
     private ActivityRuns _runs;
@@ -525,7 +532,7 @@ internal sealed class EmissionTrack
     }
 
     /// <summary>Continues with the emissions of the same key in a later part (<see cref="ActivityRuns.Append"/>).</summary>
-    public void Append(EmissionTrack later, long frameOffset)
+    public void Append(in EmissionTrack later, long frameOffset)
     {
         int joined = _runs.Append(later._runs, frameOffset);
         List<(long Arp, bool Proven)> theirs = later.Extras();
@@ -543,14 +550,15 @@ internal sealed class EmissionTrack
         }
     }
 
-    public override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
+    public readonly override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
 
-    public IEnumerable<EmissionRun> Runs()
+    public readonly IEnumerable<EmissionRun> Runs()
     {
         List<(long Arp, bool Proven)> extras = Extras();
-        return _runs.All.Select((run, i) => new EmissionRun(_source.Node, run.StartNs, run.EndNs, run.Count, extras[i].Arp,
+        CaptureSource source = _source;
+        return _runs.All.Select((run, i) => new EmissionRun(source.Node, run.StartNs, run.EndNs, run.Count, extras[i].Arp,
             extras[i].Proven ? Attribution.Proven : Attribution.Probable,
-            new Evidence(_source.Path, _source.Node, [run.FirstFrame]), new Evidence(_source.Path, _source.Node, [run.LastFrame])));
+            new Evidence(source.Path, source.Node, [run.FirstFrame]), new Evidence(source.Path, source.Node, [run.LastFrame])));
     }
 
     private void StartRun(long arp, bool proven)
@@ -566,5 +574,5 @@ internal sealed class EmissionTrack
     }
 
     /// <summary>One entry per run, in order.</summary>
-    private List<(long Arp, bool Proven)> Extras() => _hasOpen ? [.. _closedExtras, (_openArp, _openProven)] : [.. _closedExtras];
+    private readonly List<(long Arp, bool Proven)> Extras() => _hasOpen ? [.. _closedExtras, (_openArp, _openProven)] : [.. _closedExtras];
 }

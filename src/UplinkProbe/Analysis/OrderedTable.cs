@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Analysis;
 
@@ -187,4 +188,14 @@ internal readonly struct IpKeyHasher : ITableKeyHasher<UInt128>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Same(in UInt128 a, in UInt128 b) => a == b;
+}
+
+/// <summary>(IP, MAC) bindings.</summary>
+internal readonly struct BindingKeyHasher : ITableKeyHasher<(UInt128 Ip, MacAddress Mac)>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(in (UInt128 Ip, MacAddress Mac) key) => IpKeyHasher.Hash(key.Ip) ^ (key.Mac.Value * 0x1656_67B1_9E37_79F9UL);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Same(in (UInt128 Ip, MacAddress Mac) a, in (UInt128 Ip, MacAddress Mac) b) => a.Ip == b.Ip && a.Mac == b.Mac;
 }
