@@ -86,13 +86,16 @@ public sealed class CaptureSource
             PacketsWithDirection++;
         }
 
-        if (decoded.IsMalformed)
+        if (decoded.HasProblem)
         {
-            MalformedPackets++;
-        }
-        else if (decoded.IsTruncated)
-        {
-            TruncatedPackets++;
+            if (decoded.IsMalformed)
+            {
+                MalformedPackets++;
+            }
+            else if (decoded.IsTruncated)
+            {
+                TruncatedPackets++;
+            }
         }
 
         if (record.HasTimestamp)
