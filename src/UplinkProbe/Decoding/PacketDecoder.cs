@@ -9,6 +9,9 @@ namespace UplinkProbe.Decoding;
 /// reused <see cref="DecodedPacket"/>. Never throws on packet bytes and never allocates per packet.
 /// </summary>
 /// <remarks>
+/// <para>Ethernet frames first try <see cref="TryDecodeCommon"/>, a straight-line path for the chains that make up most
+/// of an OVN uplink (IPv4 TCP/UDP, Geneve, ARP, one VLAN tag) that gives exactly what the general loop gives and leaves
+/// every other packet to it.</para>
 /// <para>One loop, one switch on the next layer kind; no recursion. Two bounds are tracked while walking:
 /// <c>end</c>, how far bytes really exist (the captured length, or the end of a first IP fragment), and
 /// <c>limit</c>, how far the enclosing headers say the current data reaches (IPv4 total length, IPv6 payload
