@@ -37,51 +37,16 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref TValue GetValueRefOrAddDefault(in TKey key, out bool exists)
     {
-        int[] index = _index;
-        int mask = index.Length - 1;
-        int slot = SlotOf(key, _shift);
-        while (true)
-        {
-            int at = index[slot];
-            if (at == 0)
-            {
-                exists = false;
-                return ref Add(key, slot);
-            }
-
-            ref Entry entry = ref EntryAt(at - 1);
-            if (THasher.Same(entry.Key, key))
-            {
-                exists = true;
-                return ref entry.Value;
-            }
-
-            slot = (slot + 1) & mask;
-        }
+        int position = Find(key, out int emptySlot);
+        exists = position >= 0;
+        return ref exists ? ref EntryAt(position).Value : ref Add(key, emptySlot);
     }
 
     /// <summary>The value of <paramref name="key"/>, or a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>) when absent.</summary>
     public ref TValue GetValueRefOrNullRef(in TKey key)
     {
-        int[] index = _index;
-        int mask = index.Length - 1;
-        int slot = SlotOf(key, _shift);
-        while (true)
-        {
-            int at = index[slot];
-            if (at == 0)
-            {
-                return ref Unsafe.NullRef<TValue>();
-            }
-
-            ref Entry entry = ref EntryAt(at - 1);
-            if (THasher.Same(entry.Key, key))
-            {
-                return ref entry.Value;
-            }
-
-            slot = (slot + 1) & mask;
-        }
+        int position = Find(key, out _);
+        return ref position >= 0 ? ref EntryAt(position).Value : ref Unsafe.NullRef<TValue>();
     }
 
     public bool ContainsKey(in TKey key) => !Unsafe.IsNullRef(ref GetValueRefOrNullRef(key));
@@ -114,6 +79,32 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The position of <paramref name="key"/>, or -1 and the free index slot where it would go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(in TKey key, out int emptySlot)
+    {
+        int[] index = _index;
+        int mask = index.Length - 1;
+        int slot = SlotOf(key, _shift);
+        while (true)
+        {
+            int at = index[slot];
+            if (at == 0)
+            {
+                emptySlot = slot;
+                return -1;
+            }
+
+            if (THasher.Same(EntryAt(at - 1).Key, key))
+            {
+                emptySlot = -1;
+                return at - 1;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
 
     /// <summary>The entry at a position below <see cref="Count"/>, without a bounds check.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -89,6 +89,7 @@ public sealed class DecodedPacket
     public void Reset(LinkType linkType, int length) => Reset(linkType, length, -1);
 
     /// <summary>Starts a new packet; <paramref name="originalLength"/> is the on-the-wire length, or -1 when unknown.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Reset(LinkType linkType, int length, int originalLength)
     {
         _count = 0;
@@ -136,16 +137,11 @@ public sealed class DecodedPacket
     /// <summary>Sets a whole clean result at once: the packet's fields, <paramref name="count"/> layers of <see cref="LayerBuffer"/>, their chain and mask.</summary>
     internal void SetDecoded(LinkType linkType, int length, int originalLength, int count, ulong chain, ulong mask)
     {
+        Reset(linkType, length, originalLength);
         _count = count;
         _chain = chain;
         _mask = mask;
         _maskKnown = true;
-        LinkType = linkType;
-        Length = length;
-        OriginalLength = originalLength;
-        Problem = DecodeProblem.None;
-        ProblemLayer = LayerKind.None;
-        ProblemOffset = 0;
     }
 
     /// <summary>Records why decoding stopped; the first problem wins.</summary>

@@ -143,13 +143,7 @@ public sealed partial class PacketDecoder
             mask |= Bit(LayerKind.Udp);
             offset += UdpHeader.Length;
 
-            ushort sport = Wire.U16(ref udp, 0), dport = Wire.U16(ref udp, 2);
-            ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
-            LayerKind kind = Unsafe.Add(ref ports, Math.Min(sport, dport));
-            if (kind == LayerKind.None)
-            {
-                kind = Unsafe.Add(ref ports, Math.Max(sport, dport));
-            }
+            LayerKind kind = UdpKindOf(Wire.U16(ref udp, 0), Wire.U16(ref udp, 2));
 
             if (kind == LayerKind.None)
             {

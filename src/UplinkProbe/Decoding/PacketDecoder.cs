@@ -53,6 +53,16 @@ public sealed partial class PacketDecoder
     /// <summary>The layer kind a UDP port is decoded as (Geneve, Vxlan, Bfd) or <see cref="LayerKind.None"/>.</summary>
     public LayerKind UdpPortKind(ushort port) => _udpPorts[port];
 
+    /// <summary>What a UDP datagram between two ports carries: the lower port decides first (the well-known side).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private LayerKind UdpKindOf(ushort sourcePort, ushort destinationPort)
+    {
+        // The table has an entry for every port, so it is indexed without a check.
+        ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
+        LayerKind kind = Unsafe.Add(ref ports, Math.Min(sourcePort, destinationPort));
+        return kind != LayerKind.None ? kind : Unsafe.Add(ref ports, Math.Max(sourcePort, destinationPort));
+    }
+
     /// <summary>Decodes <paramref name="packet"/> (the captured bytes) into <paramref name="result"/>; the original length is unknown.</summary>
     public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result) => Decode(packet, linkType, result, -1);
 
@@ -289,14 +299,7 @@ public sealed partial class PacketDecoder
                     }
 
                     offset += UdpHeader.Length;
-                    // The lower port decides first (the well-known side); the table has an entry for every port.
-                    ushort sport = Wire.U16(ref p, 0), dport = Wire.U16(ref p, 2);
-                    ref LayerKind ports = ref MemoryMarshal.GetArrayDataReference(_udpPorts);
-                    LayerKind kind = Unsafe.Add(ref ports, Math.Min(sport, dport));
-                    if (kind == LayerKind.None)
-                    {
-                        kind = Unsafe.Add(ref ports, Math.Max(sport, dport));
-                    }
+                    LayerKind kind = UdpKindOf(Wire.U16(ref p, 0), Wire.U16(ref p, 2));
 
                     next = kind == LayerKind.None ? LayerKind.Payload : kind;
 
