@@ -1,7 +1,7 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
-using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
-using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 

@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
-using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 
