@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
@@ -79,6 +80,7 @@ public sealed class AnalysisSession
     public void AddObserver(UplinkObserver observer) => _observers.Add(observer);
 
     /// <summary>Decodes one packet of <paramref name="source"/> and hands it to every analyzer and observer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnPacket(CaptureSource source, in CaptureRecord record, ReadOnlySpan<byte> data)
     {
         _decoder.Decode(data, record.LinkType, _decoded, record.OriginalLength);
@@ -133,7 +135,7 @@ public sealed class AnalysisSession
     }
 
     /// <summary>A classic pcap file has one interface; the sealed reader type lets its record fast path be inlined.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadPcap(PcapReader reader, Func<int, CaptureSource> sourceForInterface)
     {
         CaptureSource? source = null;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
 
@@ -39,6 +40,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
     private const ulong ClaimLayers = (1UL << (int)LayerKind.Arp) | (1UL << (int)LayerKind.Rarp) | (1UL << (int)LayerKind.Icmpv6);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
     {
         if ((packet.LayerMask & ClaimLayers) == 0)

@@ -24,6 +24,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         _options = options;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
     {
         if (!FrameFacts.TryGetLinkAddresses(packet.Data, packet.Decoded, out MacAddress source, out MacAddress destination) || source.IsMulticast)

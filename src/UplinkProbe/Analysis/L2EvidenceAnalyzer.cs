@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
@@ -67,6 +68,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     // Once _entries is full: its keys, the highest first, so a lower new key can take the place of the highest.
     private PriorityQueue<(int Source, L2EvidenceKind Kind, ulong Mac), (int Source, L2EvidenceKind Kind, ulong Mac)>? _highest;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
     {
         ReadOnlySpan<byte> data = packet.Data;

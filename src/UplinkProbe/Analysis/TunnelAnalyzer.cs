@@ -22,6 +22,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     public TunnelAnalyzer(AnalysisOptions options) => _options = options;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
     {
         // Kept small (no struct locals to clear, no inlined dictionary code): it runs for every Geneve packet.
@@ -59,6 +60,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     /// <summary>The outer addresses, VNI and IP length of a Geneve packet, and the Geneve layer's index. The decoder has
     /// checked every header it recorded as a layer, so their fields are read without checking them again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryReadTunnel(in UplinkPacket packet, out FlowKey key, out int outerIpLength, out int g)
     {
         DecodedPacket decoded = packet.Decoded;
