@@ -13,6 +13,14 @@ public sealed partial class PacketDecoder
 
     private static ulong Bit(LayerKind kind) => 1UL << (int)kind;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Append(Layer[] layers, ref int count, ref ulong chain, ref ulong mask, LayerKind kind, int offset, int length, byte depth)
+    {
+        layers[count++] = new Layer(kind, offset, length, depth);
+        chain = (chain << 6) | (ulong)kind;
+        mask |= Bit(kind);
+    }
+
     /// <summary>
     /// The chains that make up most of an OVN uplink — Ethernet, at most one 802.1Q tag, then ARP, or IPv4 with TCP or
     /// UDP, optionally one Geneve level carrying the same again, then payload — decoded without the general loop's
@@ -31,7 +39,7 @@ public sealed partial class PacketDecoder
         int offset = 0;
         int count = 0;
         ulong chain = 0;
-        ulong mask = Bit(LayerKind.Ethernet);
+        ulong mask = 0;
         byte depth = 0;
 
         while (true)
@@ -46,8 +54,7 @@ public sealed partial class PacketDecoder
 
             ref byte frame = ref Unsafe.Add(ref MemoryMarshal.GetReference(packet), offset);
             ushort type = Wire.U16(ref frame, 12);
-            layers[count++] = new Layer(LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
-            chain = (chain << 6) | (ulong)LayerKind.Ethernet;
+            Append(layers, ref count, ref chain, ref mask, LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
             offset += EthernetHeader.Length;
             if (type == EtherTypes.Vlan)
             {
@@ -57,9 +64,7 @@ public sealed partial class PacketDecoder
                 }
 
                 type = Wire.U16(ref frame, EthernetHeader.Length + 2);
-                layers[count++] = new Layer(LayerKind.Dot1Q, offset, VlanTag.Length, depth);
-                chain = (chain << 6) | (ulong)LayerKind.Dot1Q;
-                mask |= Bit(LayerKind.Dot1Q);
+                Append(layers, ref count, ref chain, ref mask, LayerKind.Dot1Q, offset, VlanTag.Length, depth);
                 offset += VlanTag.Length;
             }
 
@@ -72,9 +77,7 @@ public sealed partial class PacketDecoder
                 }
 
                 int arpLength = ArpPacket.FixedLength + (2 * (Wire.U8(ref Wire.Start(arp), 4) + Wire.U8(ref Wire.Start(arp), 5)));
-                layers[count++] = new Layer(LayerKind.Arp, offset, arpLength, depth);
-                chain = (chain << 6) | (ulong)LayerKind.Arp;
-                mask |= Bit(LayerKind.Arp);
+                Append(layers, ref count, ref chain, ref mask, LayerKind.Arp, offset, arpLength, depth);
                 result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
                 return true;
             }
@@ -98,9 +101,7 @@ public sealed partial class PacketDecoder
             }
 
             int ipHeaderLength = (Wire.U8(ref ip, 0) & 0x0F) * 4;
-            layers[count++] = new Layer(LayerKind.Ipv4, offset, ipHeaderLength, depth);
-            chain = (chain << 6) | (ulong)LayerKind.Ipv4;
-            mask |= Bit(LayerKind.Ipv4);
+            Append(layers, ref count, ref chain, ref mask, LayerKind.Ipv4, offset, ipHeaderLength, depth);
             limit = Math.Min(limit, offset + total);
             offset += ipHeaderLength;
             byte protocol = Wire.U8(ref ip, 9);
@@ -114,9 +115,7 @@ public sealed partial class PacketDecoder
                 }
 
                 int tcpHeaderLength = (Wire.U8(ref Wire.Start(data), 12) >> 4) * 4;
-                layers[count++] = new Layer(LayerKind.Tcp, offset, tcpHeaderLength, depth);
-                chain = (chain << 6) | (ulong)LayerKind.Tcp;
-                mask |= Bit(LayerKind.Tcp);
+                Append(layers, ref count, ref chain, ref mask, LayerKind.Tcp, offset, tcpHeaderLength, depth);
                 offset += tcpHeaderLength;
                 break;
             }
@@ -138,9 +137,7 @@ public sealed partial class PacketDecoder
                 limit = offset + udpLength;
             }
 
-            layers[count++] = new Layer(LayerKind.Udp, offset, UdpHeader.Length, depth);
-            chain = (chain << 6) | (ulong)LayerKind.Udp;
-            mask |= Bit(LayerKind.Udp);
+            Append(layers, ref count, ref chain, ref mask, LayerKind.Udp, offset, UdpHeader.Length, depth);
             offset += UdpHeader.Length;
 
             LayerKind kind = UdpKindOf(Wire.U16(ref udp, 0), Wire.U16(ref udp, 2));
@@ -163,9 +160,7 @@ public sealed partial class PacketDecoder
             }
 
             int geneveLength = GeneveHeader.FixedLength + ((Wire.U8(ref Wire.Start(data), 0) & 0x3F) * 4);
-            layers[count++] = new Layer(LayerKind.Geneve, offset, geneveLength, depth);
-            chain = (chain << 6) | (ulong)LayerKind.Geneve;
-            mask |= Bit(LayerKind.Geneve);
+            Append(layers, ref count, ref chain, ref mask, LayerKind.Geneve, offset, geneveLength, depth);
             offset += geneveLength;
             depth = 1;
         }
