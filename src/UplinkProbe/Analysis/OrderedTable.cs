@@ -17,14 +17,14 @@ internal interface ITableKeyHasher<TKey>
 
 /// <summary>
 /// A map enumerated in the order its keys were first added, like a <see cref="Dictionary{TKey, TValue}"/> that is
-/// never removed from, for the per-packet lookups of the analyzers: keys and values sit in two arrays in insertion
-/// order and an open-addressing index (kept at most half full) points into them, so a lookup is one multiply and
+/// never removed from, for the per-packet lookups of the analyzers: key-value entries sit in one array in insertion
+/// order and an open-addressing index (kept at most half full) points into it, so a lookup is one multiply and
 /// usually one probe, with no comparer call and no bucket chain.
 /// </summary>
 internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValuePair<TKey, TValue>>
     where THasher : ITableKeyHasher<TKey>
 {
-    // Key and value side by side: a lookup touches the index slot and one entry.
+    // Key and value side by side: a lookup touches the index slot and one entry (values that are structs included).
     private Entry[] _entries = new Entry[4];
     private int[] _index = new int[8]; // slot → position + 1 in _entries; 0 = empty
     private int _shift = 64 - 3;
