@@ -107,14 +107,7 @@ public static class L2NodeJson
 
         w.WriteEndArray();
 
-        w.WriteStartObject("ignored");
-        w.WriteNumber("foreign", r.Ignored.Foreign);
-        w.WriteNumber("malformed", r.Ignored.Malformed);
-        w.WriteNumber("shape_mismatch", r.Ignored.ShapeMismatch);
-        w.WriteNumber("not_for_us", r.Ignored.NotForUs);
-        w.WriteNumber("own", r.Ignored.Own);
-        w.WriteNumber("kernel_dropped", r.Ignored.KernelDropped);
-        w.WriteEndObject();
+        WriteIgnored(w, r.Ignored);
 
         w.WriteStartArray("warnings");
         foreach (string s in r.Warnings)
@@ -263,6 +256,19 @@ public static class L2NodeJson
         }
 
         return r;
+    }
+
+    /// <summary>The "ignored" object: frames a node did not count, by reason (the node file and the combined report share it).</summary>
+    internal static void WriteIgnored(Utf8JsonWriter w, L2IgnoredCounts ignored)
+    {
+        w.WriteStartObject("ignored");
+        w.WriteNumber("foreign", ignored.Foreign);
+        w.WriteNumber("malformed", ignored.Malformed);
+        w.WriteNumber("shape_mismatch", ignored.ShapeMismatch);
+        w.WriteNumber("not_for_us", ignored.NotForUs);
+        w.WriteNumber("own", ignored.Own);
+        w.WriteNumber("kernel_dropped", ignored.KernelDropped);
+        w.WriteEndObject();
     }
 
     private static void WriteVlan(Utf8JsonWriter w, string name, int vlan)

@@ -172,14 +172,7 @@ public static class L2TestReportWriter
                 w.WriteNumber("start_ns", r.StartNs);
                 w.WriteNumber("end_ns", r.EndNs);
                 w.WriteNumber("sent", r.Sent.Sum(s => s.Count));
-                w.WriteStartObject("ignored");
-                w.WriteNumber("foreign", r.Ignored.Foreign);
-                w.WriteNumber("malformed", r.Ignored.Malformed);
-                w.WriteNumber("shape_mismatch", r.Ignored.ShapeMismatch);
-                w.WriteNumber("not_for_us", r.Ignored.NotForUs);
-                w.WriteNumber("own", r.Ignored.Own);
-                w.WriteNumber("kernel_dropped", r.Ignored.KernelDropped);
-                w.WriteEndObject();
+                L2NodeJson.WriteIgnored(w, r.Ignored);
             }
 
             w.WriteEndObject();
