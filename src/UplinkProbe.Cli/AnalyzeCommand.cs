@@ -31,6 +31,10 @@ internal static class AnalyzeCommand
                 return ExitCodes.Usage;
             }
 
+            // The report code is compiled on a spare core while the inventory and the captures are read.
+            string chosenFormat = parse.GetValue(format) ?? "text";
+            ReportWarmUp.Start(sample => WriteReport(chosenFormat, sample, Stream.Null, TextWriter.Null));
+
             CloudInventory? inv = null;
             if (parse.GetValue(inventory) is { Length: > 0 } inventoryPaths)
             {
@@ -75,19 +79,12 @@ internal static class AnalyzeCommand
             }
 
             AnalysisReport report = analysis.Run();
-            switch (parse.GetValue(format))
+            if (chosenFormat == "json")
             {
-                case "json":
-                    output.Text.Flush();
-                    AnalysisJsonWriter.Write(output.Stream, report);
-                    break;
-                case "markdown":
-                    AnalysisMarkdownWriter.Write(output.Text, report);
-                    break;
-                default:
-                    AnalysisTextWriter.Write(output.Text, report);
-                    break;
+                output.Text.Flush();
             }
+
+            WriteReport(chosenFormat, report, output.Stream, output.Text);
 
             // Every capture unreadable: the analysis could not be done.
             if (report.Sources.All(s => s.ReadError is not null && s.Packets == 0))
@@ -104,5 +101,21 @@ internal static class AnalyzeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void WriteReport(string format, AnalysisReport report, Stream stream, TextWriter text)
+    {
+        switch (format)
+        {
+            case "json":
+                AnalysisJsonWriter.Write(stream, report);
+                break;
+            case "markdown":
+                AnalysisMarkdownWriter.Write(text, report);
+                break;
+            default:
+                AnalysisTextWriter.Write(text, report);
+                break;
+        }
     }
 }

@@ -58,11 +58,15 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         ref EmissionTrack track = ref _tracks.GetValueRefOrAddDefault(Key(packet.Source.Index, source), out bool exists);
         if (!exists)
         {
-            track = new EmissionTrack(packet.Source, _options.RunGapNs);
+            StartTrack(ref track, packet.Source);
         }
 
         track.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
     }
+
+    /// <summary>Out of line: building the new track in place here would make every call clear a track-sized temporary.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StartTrack(ref EmissionTrack track, CaptureSource source) => track = new EmissionTrack(source, _options.RunGapNs);
 
     /// <summary>
     /// Tracks first seen in <paramref name="later"/> are added in its order; a track of both continues its runs

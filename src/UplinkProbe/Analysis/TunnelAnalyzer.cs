@@ -34,7 +34,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         ref FlowState flow = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
         if (!exists)
         {
-            flow = new FlowState(_options.RunGapNs, packet.Source, packet.Record.Number);
+            StartFlow(ref flow, packet.Source, packet.Record.Number);
         }
 
         flow.Runs.Add(packet.TimestampNs, packet.Record.Number);
@@ -57,6 +57,10 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             OnEndpointOrBfd(packet, key, g);
         }
     }
+
+    /// <summary>Out of line: building the new state in place here would make every call clear a state-sized temporary.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StartFlow(ref FlowState flow, CaptureSource source, long frame) => flow = new FlowState(_options.RunGapNs, source, frame);
 
     /// <summary>The outer addresses, VNI and IP length of a Geneve packet, and the Geneve layer's index. The decoder has
     /// checked every header it recorded as a layer, so their fields are read without checking them again.</summary>
