@@ -31,9 +31,13 @@ internal static class AnalyzeCommand
                 return ExitCodes.Usage;
             }
 
-            // The report code is compiled on a spare core while the inventory and the captures are read.
+            // Big captures: the report code is compiled on a spare core while they are read.
             string chosenFormat = parse.GetValue(format) ?? "text";
-            ReportWarmUp.Start(sample => WriteReport(chosenFormat, sample, Stream.Null, TextWriter.Null));
+            string[] capturePaths = [.. paths, .. NodeFiles(parse.GetValue(nodes)), .. NodeFiles(parse.GetValue(txNodes))];
+            if (ReportWarmUp.IsWorthwhile(capturePaths))
+            {
+                ReportWarmUp.Start(sample => WriteReport(chosenFormat, sample, Stream.Null, TextWriter.Null));
+            }
 
             CloudInventory? inv = null;
             if (parse.GetValue(inventory) is { Length: > 0 } inventoryPaths)
@@ -102,6 +106,9 @@ internal static class AnalyzeCommand
         });
         return command;
     }
+
+    private static IEnumerable<string> NodeFiles(string[]? values) =>
+        (values ?? []).Select(v => v.IndexOf('=', StringComparison.Ordinal) is int eq and > 0 ? v[(eq + 1)..] : v);
 
     private static void WriteReport(string format, AnalysisReport report, Stream stream, TextWriter text)
     {

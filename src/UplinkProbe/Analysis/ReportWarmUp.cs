@@ -24,6 +24,33 @@ public static class ReportWarmUp
     /// <summary>Environment variable that turns the warm-up off when set to 1 (to measure without it).</summary>
     public const string DisableVariable = "UPLINKPROBE_NO_WARMUP";
 
+    /// <summary>
+    /// Captures smaller than this in total are not worth a warm-up: their report is due before the sample's is done,
+    /// the two threads then wait for the same methods to compile, and the sample's own work is a loss (measured on
+    /// 0.1 and 10 MB captures: the same time either way, about 0.07 s more CPU).
+    /// </summary>
+    public const long MinInputBytes = 64L << 20;
+
+    /// <summary>True when the captures at <paramref name="paths"/> (those that exist) add up to <see cref="MinInputBytes"/>.</summary>
+    public static bool IsWorthwhile(IEnumerable<string> paths)
+    {
+        long total = 0;
+        foreach (string path in paths)
+        {
+            try
+            {
+                var file = new FileInfo(path);
+                total += file.Exists ? file.Length : 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                // A capture that cannot be read is reported by the analysis.
+            }
+        }
+
+        return total >= MinInputBytes;
+    }
+
     private static readonly byte[] GatewayMac = [0x00, 0x16, 0x3e, 0xaa, 0x00, 0x02];
     private static readonly byte[] OtherMac = [0x00, 0x16, 0x3e, 0xaa, 0x00, 0x09];
     private static readonly byte[] UpstreamMac = [0x00, 0x00, 0x5e, 0x00, 0x53, 0x01];

@@ -53,4 +53,32 @@ public sealed class ReportWarmUpTests
         Assert.Contains("active on hv2", text.ToString());
         Assert.Contains("gateway_moved", markdown.ToString());
     }
+
+    [Fact]
+    public void OnlyCapturesThatTakeLongEnoughToReadAreWorthAWarmUp()
+    {
+        string dir = Directory.CreateTempSubdirectory("uplinkprobe-warmup-").FullName;
+        try
+        {
+            string small = Path.Combine(dir, "small.pcap"), big = Path.Combine(dir, "big.pcap");
+            using (FileStream f = File.Create(small))
+            {
+                f.SetLength(ReportWarmUp.MinInputBytes / 2);
+            }
+
+            using (FileStream f = File.Create(big))
+            {
+                f.SetLength(ReportWarmUp.MinInputBytes);
+            }
+
+            Assert.False(ReportWarmUp.IsWorthwhile([small]));
+            Assert.False(ReportWarmUp.IsWorthwhile([small, Path.Combine(dir, "missing.pcap")]));
+            Assert.True(ReportWarmUp.IsWorthwhile([small, small]));
+            Assert.True(ReportWarmUp.IsWorthwhile([big]));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
