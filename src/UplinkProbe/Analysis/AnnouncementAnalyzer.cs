@@ -14,8 +14,8 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private static readonly string[] KindNames =
         ["request", "reply", "gratuitous_request", "gratuitous_reply", "announcement", "rarp", "unsolicited_na", "solicited_na"];
 
-    private readonly OrderedTable<(UInt128 Ip, MacAddress Mac), BindingState, BindingKeyHasher> _bindings = new();
-    private readonly OrderedTable<UInt128, IpState, IpKeyHasher> _ips = new();
+    private readonly OrderedTable<BindingKey, BindingState, BindingKeyHasher> _bindings = new();
+    private readonly OrderedTable<IpKey, IpState, IpKeyHasher> _ips = new();
     private readonly AnalysisOptions _options;
 
     public AnnouncementAnalyzer(AnalysisOptions options) => _options = options;
@@ -36,7 +36,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private const int MaxGarpsPerBinding = 1024;
 
     /// <summary>The key RARP claims use: they carry a MAC, no IP.</summary>
-    private static readonly UInt128 NoIp = UInt128.MaxValue;
+    private static readonly IpKey NoIp = IpKey.None;
 
     private const ulong ClaimLayers = (1UL << (int)LayerKind.Arp) | (1UL << (int)LayerKind.Rarp) | (1UL << (int)LayerKind.Icmpv6);
 
@@ -82,7 +82,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
                     return;
                 }
 
-                Claim(packet, na.TargetAddress.Value, mac, na.SolicitedFlag ? ClaimKind.SolicitedNa : ClaimKind.UnsolicitedNa);
+                Claim(packet, IpKey.Of(na.TargetAddress), mac, na.SolicitedFlag ? ClaimKind.SolicitedNa : ClaimKind.UnsolicitedNa);
             }
         }
     }
@@ -112,11 +112,11 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
-    private static UInt128 Key(Ipv4Address ip) => FrameFacts.IpKey(ip);
+    private static IpKey Key(Ipv4Address ip) => FrameFacts.IpKey(ip);
 
-    private void Claim(in UplinkPacket packet, UInt128 ip, MacAddress mac, ClaimKind kind)
+    private void Claim(in UplinkPacket packet, IpKey ip, MacAddress mac, ClaimKind kind)
     {
-        ref BindingState state = ref _bindings.GetValueRefOrAddDefault((ip, mac), out bool known);
+        ref BindingState state = ref _bindings.GetValueRefOrAddDefault(new BindingKey(ip, mac), out bool known);
         if (!known)
         {
             state = new BindingState();
@@ -186,13 +186,13 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (AnnouncementAnalyzer)later;
-        foreach (((UInt128 Ip, MacAddress Mac) key, BindingState theirs) in other._bindings)
+        foreach ((BindingKey key, BindingState theirs) in other._bindings)
         {
             ref BindingState slot = ref _bindings.GetValueRefOrAddDefault(key, out _);
             (slot ??= new BindingState()).Append(theirs, frameOffset);
         }
 
-        foreach ((UInt128 ip, IpState theirs) in other._ips)
+        foreach ((IpKey ip, IpState theirs) in other._ips)
         {
             ref IpState slot = ref _ips.GetValueRefOrAddDefault(ip, out _);
             (slot ??= new IpState()).Append(theirs, frameOffset);
@@ -201,14 +201,14 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
     internal override void WriteState(TextWriter w)
     {
-        foreach (((UInt128 ip, MacAddress mac), BindingState b) in _bindings)
+        foreach (((IpKey ip, MacAddress mac), BindingState b) in _bindings)
         {
             w.WriteLine($"binding {Format(ip)} {mac} kinds {string.Join(",", b.Kinds)} sent {string.Join(",", b.SentBySource)} unattributed {b.Unattributed} {b.FirstNs}..{b.LastNs}");
             w.WriteLine($"  evidence {string.Join(" ", b.Evidence)}");
             w.WriteLine($"  garps {string.Join(" ", b.Garps)} not kept {b.GarpsNotKept}");
         }
 
-        foreach ((UInt128 ip, IpState s) in _ips)
+        foreach ((IpKey ip, IpState s) in _ips)
         {
             w.WriteLine($"ip {Format(ip)} last {string.Join(" ", s.LastMacBySource.OrderBy(x => x.Key))}");
             w.WriteLine($"  changes {string.Join(" ", s.Changes)}");
@@ -218,7 +218,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
-        foreach (((UInt128 ip, MacAddress mac), BindingState state) in _bindings.OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
+        foreach (((IpKey ip, MacAddress mac), BindingState state) in _bindings.OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
         {
             var a = new AnnouncementReport { Ip = Format(ip), Mac = mac, FirstNs = state.FirstNs, LastNs = state.LastNs, Unattributed = state.Unattributed };
             for (int k = 0; k < KindNames.Length; k++)
@@ -305,7 +305,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private void AddConflictFindings(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
-        foreach ((UInt128 ip, IpState ipState) in _ips.OrderBy(p => p.Key))
+        foreach ((IpKey ip, IpState ipState) in _ips.OrderBy(p => p.Key))
         {
             // Each capture recorded where the MAC changed in its own time order; merge them into one history.
             var changes = new List<(long Ns, MacAddress Mac, int Source, long Frame)>();
@@ -343,7 +343,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
-    private static string Format(UInt128 key) => key == NoIp ? string.Empty : FrameFacts.FormatIpKey(key);
+    private static string Format(IpKey key) => key == NoIp ? string.Empty : FrameFacts.FormatIpKey(key);
 
     private sealed class BindingState
     {

@@ -44,16 +44,12 @@ internal static class FrameFacts
         }
     }
 
-    /// <summary>An IPv4 address as a key shared with IPv6 ones: the IPv4-mapped form ::ffff:a.b.c.d (RFC 4291 2.5.5.2).</summary>
+    /// <summary>An IPv4 address as a key shared with IPv6 ones (<see cref="Analysis.IpKey"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static UInt128 IpKey(Ipv4Address ip) => ((UInt128)0xFFFF << 32) | ip.Value;
+    public static IpKey IpKey(Ipv4Address ip) => Analysis.IpKey.Of(ip);
 
-    /// <summary>The text of an <see cref="IpKey"/>: dotted IPv4 for mapped addresses, RFC 5952 IPv6 otherwise.</summary>
-    public static string FormatIpKey(UInt128 key)
-    {
-        var v6 = new Ipv6Address(key);
-        return v6.IsIpv4Mapped ? new Ipv4Address((uint)(key & 0xFFFF_FFFF)).ToString() : v6.ToString();
-    }
+    /// <summary>The text of an <see cref="Analysis.IpKey"/>: dotted IPv4 for mapped addresses, RFC 5952 IPv6 otherwise.</summary>
+    public static string FormatIpKey(IpKey key) => key.ToString();
 
     /// <summary>Index of the first layer of <paramref name="kind"/> outside any tunnel, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -172,21 +172,24 @@ internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHash
 }
 
 /// <summary>IP address keys (IPv4 mapped into IPv6).</summary>
-internal readonly struct IpKeyHasher : ITableKeyHasher<UInt128>
+internal readonly struct IpKeyHasher : ITableKeyHasher<IpKey>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Hash(in UInt128 key) => (ulong)key ^ ((ulong)(key >> 64) * 0xC2B2_AE3D_27D4_EB4FUL);
+    public static ulong Hash(in IpKey key) => key.Low ^ (key.High * 0xC2B2_AE3D_27D4_EB4FUL);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Same(in UInt128 a, in UInt128 b) => a == b;
+    public static bool Same(in IpKey a, in IpKey b) => a.Low == b.Low && a.High == b.High;
 }
 
+/// <summary>An (IP, MAC) binding: a struct of the project's, not a tuple, so that ReadyToRun precompiles the table's code.</summary>
+internal readonly record struct BindingKey(IpKey Ip, MacAddress Mac);
+
 /// <summary>(IP, MAC) bindings.</summary>
-internal readonly struct BindingKeyHasher : ITableKeyHasher<(UInt128 Ip, MacAddress Mac)>
+internal readonly struct BindingKeyHasher : ITableKeyHasher<BindingKey>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Hash(in (UInt128 Ip, MacAddress Mac) key) => IpKeyHasher.Hash(key.Ip) ^ (key.Mac.Value * 0x1656_67B1_9E37_79F9UL);
+    public static ulong Hash(in BindingKey key) => IpKeyHasher.Hash(key.Ip) ^ (key.Mac.Value * 0x1656_67B1_9E37_79F9UL);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Same(in (UInt128 Ip, MacAddress Mac) a, in (UInt128 Ip, MacAddress Mac) b) => a.Ip == b.Ip && a.Mac == b.Mac;
+    public static bool Same(in BindingKey a, in BindingKey b) => IpKeyHasher.Same(a.Ip, b.Ip) && a.Mac == b.Mac;
 }

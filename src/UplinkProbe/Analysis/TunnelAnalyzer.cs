@@ -16,8 +16,8 @@ namespace UplinkProbe.Analysis;
 public sealed class TunnelAnalyzer : UplinkAnalyzer
 {
     private readonly OrderedTable<FlowKey, FlowState, FlowKey> _flows = new();
-    private readonly Dictionary<(UInt128 Src, UInt128 Dst, int Source), BfdState> _bfd = new();
-    private readonly OrderedTable<UInt128, string, IpKeyHasher> _learnedEndpoints = new();
+    private readonly Dictionary<(IpKey Src, IpKey Dst, int Source), BfdState> _bfd = new();
+    private readonly OrderedTable<IpKey, string, IpKeyHasher> _learnedEndpoints = new();
     private readonly AnalysisOptions _options;
 
     public TunnelAnalyzer(AnalysisOptions options) => _options = options;
@@ -84,7 +84,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         ReadOnlySpan<byte> ipBytes = packet.Data[layers[ip].Offset..];
-        UInt128 src, dst;
+        IpKey src, dst;
         if (layers[ip].Kind == LayerKind.Ipv4)
         {
             src = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[12..]));
@@ -94,8 +94,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
         else
         {
-            src = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[8..]);
-            dst = BinaryPrimitives.ReadUInt128BigEndian(ipBytes[24..]);
+            src = IpKey.ReadIpv6(ipBytes[8..]);
+            dst = IpKey.ReadIpv6(ipBytes[24..]);
             int payload = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[4..]);
             outerIpLength = payload == 0 ? ipBytes.Length : 40 + payload;
         }
@@ -163,12 +163,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             slot.Append(theirs, frameOffset);
         }
 
-        foreach ((UInt128 ip, string node) in other._learnedEndpoints)
+        foreach ((IpKey ip, string node) in other._learnedEndpoints)
         {
             _learnedEndpoints.TryAdd(ip, node);
         }
 
-        foreach (((UInt128 Src, UInt128 Dst, int Source) key, BfdState theirs) in other._bfd)
+        foreach (((IpKey Src, IpKey Dst, int Source) key, BfdState theirs) in other._bfd)
         {
             ref BfdState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, key, out _);
             (slot ??= new BfdState()).Append(theirs, frameOffset);
@@ -182,12 +182,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             w.WriteLine($"flow {FrameFacts.FormatIpKey(key.Src)} {FrameFacts.FormatIpKey(key.Dst)} {key.Vni} {f}");
         }
 
-        foreach ((UInt128 ip, string node) in _learnedEndpoints)
+        foreach ((IpKey ip, string node) in _learnedEndpoints)
         {
             w.WriteLine($"endpoint {FrameFacts.FormatIpKey(ip)} {node}");
         }
 
-        foreach (((UInt128 src, UInt128 dst, int source), BfdState b) in _bfd)
+        foreach (((IpKey src, IpKey dst, int source), BfdState b) in _bfd)
         {
             w.WriteLine($"bfd {FrameFacts.FormatIpKey(src)} {FrameFacts.FormatIpKey(dst)} {source} {b}");
         }
@@ -196,10 +196,10 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
-        string? NodeOf(UInt128 ip) => inventory.FindNodeByEncapIp(FrameFacts.FormatIpKey(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+        string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(FrameFacts.FormatIpKey(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
         var stateOf = new Dictionary<TunnelFlowReport, FlowState>(ReferenceEqualityComparer.Instance);
 
-        foreach (((UInt128 src, UInt128 dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
+        foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
             var runs = flow.Runs.All.ToList();
             var r = new TunnelFlowReport
@@ -245,7 +245,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         // Several captures can see one session (both ends' tunnel NICs): report it from the capture that saw most of it.
         var sessions = _bfd.GroupBy(b => (b.Key.Src, b.Key.Dst)).Select(g => (g.Key.Src, g.Key.Dst, g.OrderByDescending(b => b.Value.Packets).First().Value));
-        foreach ((UInt128 src, UInt128 dst, BfdState state) in sessions.OrderBy(b => b.Src).ThenBy(b => b.Dst))
+        foreach ((IpKey src, IpKey dst, BfdState state) in sessions.OrderBy(b => b.Src).ThenBy(b => b.Dst))
         {
             var session = new BfdSessionReport
             {
@@ -413,12 +413,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     private static string Name(string ip, string? node) => node is null ? ip : $"{node} ({ip})";
 
     /// <summary>A Geneve flow: outer source and destination (IPv4 mapped into IPv6) and VNI; its own table hasher.</summary>
-    private readonly record struct FlowKey(UInt128 Src, UInt128 Dst, uint Vni) : ITableKeyHasher<FlowKey>
+    private readonly record struct FlowKey(IpKey Src, IpKey Dst, uint Vni) : ITableKeyHasher<FlowKey>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool Equals(FlowKey other) => Src == other.Src && Dst == other.Dst && Vni == other.Vni;
+        public bool Equals(FlowKey other) => IpKeyHasher.Same(Src, other.Src) && IpKeyHasher.Same(Dst, other.Dst) && Vni == other.Vni;
 
-        public override int GetHashCode() => HashCode.Combine((ulong)Src, (ulong)Dst, Vni);
+        public override int GetHashCode() => (int)Hash(this);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Hash(in FlowKey key) =>

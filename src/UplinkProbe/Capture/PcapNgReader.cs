@@ -396,6 +396,13 @@ public sealed class PcapNgReader : CaptureReader
             }
         }
 
+        return TryToNanosecondsWide(ticks, ticksPerSecond, offsetSeconds, out nanoseconds);
+    }
+
+    /// <summary>The general case, in a method of its own: ReadyToRun does not precompile a method with 128-bit locals,
+    /// and the common cases above run for every packet.</summary>
+    private static bool TryToNanosecondsWide(ulong ticks, ulong ticksPerSecond, long offsetSeconds, out long nanoseconds)
+    {
         Int128 ns = (Int128)((UInt128)ticks * 1_000_000_000UL / ticksPerSecond) + ((Int128)offsetSeconds * 1_000_000_000L);
         if (ns > long.MaxValue)
         {

@@ -4,7 +4,10 @@ using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Decoding;
 
-/// <summary>An IPv6 address as a <see cref="UInt128"/> (first octet most significant).</summary>
+/// <summary>
+/// An IPv6 address: two 64-bit halves, first octet most significant. (Not a <see cref="UInt128"/> field: ReadyToRun
+/// does not precompile code that lays out UInt128, so every method of a type holding one would be compiled at run time.)
+/// </summary>
 public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Address>, ISpanFormattable, IUtf8SpanFormattable
 {
     public const int Size = 16;
@@ -12,23 +15,32 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Ad
     /// <summary>Longest text form: ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255.</summary>
     public const int MaxFormattedLength = 45;
 
-    private readonly UInt128 _value;
+    private readonly ulong _upper;
+    private readonly ulong _lower;
 
-    public Ipv6Address(UInt128 value) => _value = value;
+    public Ipv6Address(UInt128 value)
+    {
+        _upper = (ulong)(value >> 64);
+        _lower = (ulong)value;
+    }
 
-    public Ipv6Address(ulong upper, ulong lower) => _value = new UInt128(upper, lower);
+    public Ipv6Address(ulong upper, ulong lower)
+    {
+        _upper = upper;
+        _lower = lower;
+    }
 
     public static Ipv6Address Any => default;
 
-    public static Ipv6Address Loopback => new(UInt128.One);
+    public static Ipv6Address Loopback => new(0, 1);
 
-    public UInt128 Value => _value;
+    public UInt128 Value => new(_upper, _lower);
 
-    public ulong Upper => (ulong)(_value >> 64);
+    public ulong Upper => _upper;
 
-    public ulong Lower => (ulong)_value;
+    public ulong Lower => _lower;
 
-    public bool IsZero => _value == UInt128.Zero;
+    public bool IsZero => (_upper | _lower) == 0;
 
     /// <summary>ff00::/8.</summary>
     public bool IsMulticast => (Upper >> 56) == 0xFF;
@@ -44,7 +56,7 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Ad
 
     /// <summary>Reads sixteen octets in wire order. The span must hold at least 16 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Ipv6Address Read(ReadOnlySpan<byte> data) => new(BinaryPrimitives.ReadUInt128BigEndian(data));
+    public static Ipv6Address Read(ReadOnlySpan<byte> data) => new(BinaryPrimitives.ReadUInt64BigEndian(data), BinaryPrimitives.ReadUInt64BigEndian(data[8..]));
 
     public static bool TryRead(ReadOnlySpan<byte> data, out Ipv6Address address)
     {
@@ -58,21 +70,31 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Ad
         return true;
     }
 
-    public bool TryWriteBytes(Span<byte> destination) => BinaryPrimitives.TryWriteUInt128BigEndian(destination, _value);
+    public bool TryWriteBytes(Span<byte> destination)
+    {
+        if (destination.Length < Size)
+        {
+            return false;
+        }
 
-    public bool Equals(Ipv6Address other) => _value == other._value;
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _upper);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _lower);
+        return true;
+    }
+
+    public bool Equals(Ipv6Address other) => _upper == other._upper && _lower == other._lower;
 
     public override bool Equals([NotNullWhen(true)] object? obj) => obj is Ipv6Address other && Equals(other);
 
-    public override int GetHashCode() => _value.GetHashCode();
+    public override int GetHashCode() => HashCode.Combine(_upper, _lower);
 
-    public int CompareTo(Ipv6Address other) => _value.CompareTo(other._value);
+    public int CompareTo(Ipv6Address other) => _upper != other._upper ? _upper.CompareTo(other._upper) : _lower.CompareTo(other._lower);
 
-    public static bool operator ==(Ipv6Address left, Ipv6Address right) => left._value == right._value;
+    public static bool operator ==(Ipv6Address left, Ipv6Address right) => left.Equals(right);
 
-    public static bool operator !=(Ipv6Address left, Ipv6Address right) => left._value != right._value;
+    public static bool operator !=(Ipv6Address left, Ipv6Address right) => !left.Equals(right);
 
-    private ushort Group(int i) => (ushort)(_value >> (112 - (16 * i)));
+    private ushort Group(int i) => (ushort)(i < 4 ? _upper >> (48 - (16 * i)) : _lower >> (112 - (16 * i)));
 
     /// <summary>
     /// Writes the RFC 5952 text form as tshark (glibc inet_ntop) prints it: lower-case hex without leading zeros, the
@@ -132,7 +154,7 @@ public readonly struct Ipv6Address : IEquatable<Ipv6Address>, IComparable<Ipv6Ad
             // Embedded IPv4: the first 6 groups are zero (compatible) or 5 zeros then ffff (mapped).
             if (i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && Group(5) == 0xFFFF)))
             {
-                p += new Ipv4Address((uint)_value).FormatAscii(destination.Slice(p));
+                p += new Ipv4Address((uint)_lower).FormatAscii(destination.Slice(p));
                 return p;
             }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using UplinkProbe.Analysis;
+using UplinkProbe.Decoding;
 using Xunit;
 
 namespace UplinkProbe.Tests.Analysis;
@@ -38,13 +39,13 @@ public sealed class OrderedTableTests
         // spread them (a bad spread would only be slow, so equality with the dictionary is what is asserted here).
         var random = new Random(seed);
         var macs = new OrderedTable<ulong, string, NumberKeyHasher>();
-        var addresses = new OrderedTable<UInt128, int, IpKeyHasher>();
+        var addresses = new OrderedTable<IpKey, int, IpKeyHasher>();
         var expectedMacs = new Dictionary<ulong, string>();
-        var expectedAddresses = new Dictionary<UInt128, int>();
+        var expectedAddresses = new Dictionary<IpKey, int>();
         for (int i = 0; i < 50_000; i++)
         {
             ulong mac = 0x00163E00_0000UL | (uint)random.Next(distinct);
-            UInt128 ip = ((UInt128)0xFFFFu << 32) | (0xC0000200u + (uint)random.Next(distinct));
+            IpKey ip = IpKey.Of(new Ipv4Address(0xC0000200u + (uint)random.Next(distinct)));
             string name = $"n{i}";
             Assert.Equal(expectedMacs.TryAdd(mac, name), macs.TryAdd(mac, name));
             expectedAddresses[ip] = expectedAddresses.GetValueOrDefault(ip) + 1;

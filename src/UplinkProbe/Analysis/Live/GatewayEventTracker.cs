@@ -76,7 +76,7 @@ public sealed class GatewayEventTracker : UplinkObserver
         }
 
         // An announcement? (ARP/RARP outside any tunnel, or an unsolicited Neighbor Advertisement.)
-        bool claim = TryReadClaim(packet, out UInt128 ip, out bool ipv4, out MacAddress claimedMac, out string? claimKind);
+        bool claim = TryReadClaim(packet, out IpKey ip, out bool ipv4, out MacAddress claimedMac, out string? claimKind);
         if (claim && _learnGateways && claimKind == "gratuitous_request" && !claimedMac.IsMulticast && !_notGateways.Contains(claimedMac)
             && !_gateways.ContainsKey(claimedMac))
         {
@@ -232,12 +232,12 @@ public sealed class GatewayEventTracker : UplinkObserver
         });
     }
 
-    private void OnClaim(in UplinkPacket packet, UInt128 ip, bool ipv4, MacAddress mac, string claimKind)
+    private void OnClaim(in UplinkPacket packet, IpKey ip, bool ipv4, MacAddress mac, string claimKind)
     {
         long ns = packet.TimestampNs;
         string direction = packet.Direction switch { PacketDirection.Outbound => "out", PacketDirection.Inbound => "in", _ => "unknown" };
         _gateways.TryGetValue(mac, out GatewayState? gateway);
-        string ipText = claimKind == "rarp" ? string.Empty : ipv4 ? new Ipv4Address((uint)ip).ToString() : new Ipv6Address(ip).ToString();
+        string ipText = claimKind == "rarp" ? string.Empty : ipv4 ? new Ipv4Address((uint)ip.Low).ToString() : new Ipv6Address(ip.High, ip.Low).ToString();
 
         // A gateway's announcement heard from another node: it moved away (once per claim: OVN repeats it for ~31 s).
         if (gateway is not null && packet.Direction == PacketDirection.Inbound)
@@ -324,9 +324,9 @@ public sealed class GatewayEventTracker : UplinkObserver
     }
 
     /// <summary>The announcement a frame carries, if any: ARP/RARP claims (the analysis's kinds) and unsolicited NAs.</summary>
-    private static bool TryReadClaim(in UplinkPacket packet, out UInt128 ip, out bool ipv4, out MacAddress mac, out string? kind)
+    private static bool TryReadClaim(in UplinkPacket packet, out IpKey ip, out bool ipv4, out MacAddress mac, out string? kind)
     {
-        ip = 0;
+        ip = default;
         ipv4 = false;
         mac = default;
         kind = null;
@@ -352,7 +352,7 @@ public sealed class GatewayEventTracker : UplinkObserver
                 ArpKind.RarpRequest => "rarp",
                 _ => null,
             };
-            ip = arp.SenderIp.Value;
+            ip = new IpKey(0, arp.SenderIp.Value);
             ipv4 = true;
             mac = arp.SenderMac;
             return kind is not null;
@@ -379,7 +379,7 @@ public sealed class GatewayEventTracker : UplinkObserver
             }
         }
 
-        ip = na.TargetAddress.Value;
+        ip = IpKey.Of(na.TargetAddress);
         kind = "unsolicited_na";
         return true;
     }
