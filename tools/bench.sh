@@ -13,8 +13,9 @@
 # Builds Release, generates uplink-1M and uplink-10M (seed 1) with tools/UplinkProbe.TrafficGenerator when
 # missing (the file name carries a hash of the generator sources, so a changed mix is regenerated), reads each
 # file once to warm the page cache, then times every tool on the same files in the same run: the median wall
-# time of N runs and the peak RSS (from /usr/bin/time -v). tshark runs on the 1M file only. Prints a markdown
-# table. Installs tcpdump, tshark and GNU time with apt-get when missing (needs root).
+# time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "read floor" row
+# times two dd processes reading one half of the file each (what read() alone costs). tshark runs on the 1M file
+# only. Prints a markdown table. Installs tcpdump, tshark and GNU time with apt-get when missing (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,13 +32,21 @@ while [[ $# -gt 0 ]]; do
     --no-10m) with10m=0; shift ;;
     --no-tshark) withtshark=0; shift ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
 [[ $runs -ge 5 ]] || { echo "bench: --runs must be at least 5" >&2; exit 64; }
 
 log() { echo "bench: $*" >&2; }
+
+# Every timed command writes its output to /dev/null. Once it was found to be a regular file (something had deleted
+# the device and the next `> /dev/null` created a file): tcpdump then wrote 5.5 GB into RAM per run, and the page cache
+# lost the captures. Refuse to time anything on such a machine.
+if [[ ! -c /dev/null ]]; then
+  echo "bench: /dev/null is not the null device ($(stat -c %F /dev/null)); as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+  exit 1
+fi
 
 # ---------------------------------------------------------------- tools
 need=()
@@ -88,10 +97,35 @@ for f in "${files[@]}"; do cat "$f" >/dev/null; done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# run_once OUT_VAR CMD...: one timed run; appends the wall ns to the array named OUT_VAR and raises peak_<OUT_VAR>.
+# Returns 1 (with a log line) when the command fails.
+run_once() {
+  local var=$1; shift
+  local start end r
+  start=$(date +%s%N)
+  if ! /usr/bin/time -v -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err"; then
+    log "$var failed: $(head -3 "$tmp/err" | tr '\n' ' ')"
+    return 1
+  fi
+  end=$(date +%s%N)
+  eval "$var+=($(( end - start )))"
+  r=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time")
+  local peakvar="peak_$var"
+  (( r > ${!peakvar:-0} )) && printf -v "$peakvar" '%s' "$r"
+  return 0
+}
+
+# median_of VAR: the median of the ns values in the array named VAR, in seconds.
+median_of() {
+  local -n values=$1
+  printf '%s\n' "${values[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m / 1e9}'
+}
+
 # measure NAME FILE CMD...: one warm-up run, then $runs timed runs; sets med (s, or "failed") and rss (KiB).
 measure() {
   local name=$1 file=$2; shift 2
-  local times=() peak=0 i start end r
+  local i
+  t=(); peak_t=0
   log "$name on $(basename "$file"): warm-up + $runs runs"
   if ! "$@" >/dev/null 2>"$tmp/err"; then
     log "$name failed: $(head -3 "$tmp/err" | tr '\n' ' ')"
@@ -99,29 +133,49 @@ measure() {
     return
   fi
   for ((i = 0; i < runs; i++)); do
-    start=$(date +%s%N)
-    if ! /usr/bin/time -v -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err"; then
-      log "$name failed: $(head -3 "$tmp/err" | tr '\n' ' ')"
-      med=failed; rss=""
-      return
-    fi
-    end=$(date +%s%N)
-    times+=("$(( end - start ))")
-    r=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$tmp/time")
-    (( r > peak )) && peak=$r
+    run_once t "$@" || { med=failed; rss=""; return; }
   done
-  med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m / 1e9}')
-  rss=$peak
+  med=$(median_of t)
+  rss=$peak_t
+}
+
+# The analyze/stats ratio is the figure that matters most, and this machine's speed drifts from minute to minute
+# (other tenants, page-cache eviction): stats and analyze runs alternate, so both medians come from the same minutes.
+measure_uplinkprobe() {
+  local file=$1 i
+  s=(); a=(); peak_s=0; peak_a=0
+  log "uplinkprobe stats and analyze on $(basename "$file"): warm-up + $runs alternating runs each"
+  smed=failed; amed=failed
+  "$cli" stats "$file" >/dev/null 2>"$tmp/err" || { log "stats failed: $(head -3 "$tmp/err" | tr '\n' ' ')"; return; }
+  "$cli" analyze "$file" --format json >/dev/null 2>"$tmp/err" || { log "analyze failed: $(head -3 "$tmp/err" | tr '\n' ' ')"; return; }
+  for ((i = 0; i < runs; i++)); do
+    run_once s "$cli" stats "$file" || return
+    run_once a "$cli" analyze "$file" --format json || return
+  done
+  smed=$(median_of s); amed=$(median_of a)
+}
+
+# The cost of only reading the file the way stats does (read() into 256 KiB buffers, one reader per core on its own
+# half): the floor under any read()-based tool on this machine.
+read_floor() {
+  local file=$1 blocks half
+  blocks=$(( ($(stat -c %s "$file") + 262143) / 262144 ))
+  half=$(( blocks / 2 ))
+  dd if="$file" of=/dev/null bs=256K count="$half" status=none &
+  dd if="$file" of=/dev/null bs=256K skip="$half" status=none
+  wait
 }
 
 rows=()
 declare -A base
+export -f read_floor
 for f in "${files[@]}"; do
-  measure "uplinkprobe stats" "$f" "$cli" stats "$f"
-  base[$f]=$med
-  rows+=("uplinkprobe stats|$f|$med|$rss")
-  measure "uplinkprobe analyze" "$f" "$cli" analyze "$f" --format json
-  rows+=("uplinkprobe analyze --format json|$f|$med|$rss")
+  measure_uplinkprobe "$f"
+  base[$f]=$smed
+  rows+=("uplinkprobe stats|$f|$smed|$peak_s")
+  rows+=("uplinkprobe analyze --format json|$f|$amed|$peak_a")
+  measure "read floor" "$f" bash -c 'read_floor "$1"' _ "$f"
+  rows+=("read floor: 2 × dd bs=256K, one half each|$f|$med|$rss")
   measure "tcpdump" "$f" tcpdump -n -r "$f" -w /dev/null
   rows+=("tcpdump -r -w /dev/null|$f|$med|$rss")
   if [[ $withtshark -eq 1 && ${packets[$f]} -le 1000000 ]]; then

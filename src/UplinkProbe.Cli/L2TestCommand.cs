@@ -95,10 +95,12 @@ public static class L2TestCommand
     {
         TextWriter err = output.Error;
         FileStream? file = null;
+        bool created = false;
         if (path is not null)
         {
             try
             {
+                created = !File.Exists(path) && !Directory.Exists(path);
                 file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read); // fail before the run, not after it
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -136,7 +138,12 @@ public static class L2TestCommand
                 if (path is not null)
                 {
                     file!.Dispose();
-                    File.Delete(path); // no half-empty file that a report would mistake for a node's result
+                    if (created)
+                    {
+                        // No empty result file left behind. Only one this run created: --out may name something
+                        // that must stay, such as /dev/null (deleting that as root breaks the whole machine).
+                        File.Delete(path);
+                    }
                 }
 
                 return ExitCodes.Failure;
