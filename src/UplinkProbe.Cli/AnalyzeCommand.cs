@@ -58,15 +58,14 @@ internal static class AnalyzeCommand
             {
                 foreach (string value in values)
                 {
-                    int eq = value.IndexOf('=', StringComparison.Ordinal);
-                    if (eq <= 0 || eq == value.Length - 1)
+                    if (!TrySplitNodeFile(value, out string node, out string file))
                     {
                         output.Error.WriteLine($"uplinkprobe: --{(tx ? "tx-node" : "node")} expects NAME=FILE, got '{value}'");
                         output.Error.WriteLine("Try 'uplinkprobe analyze --help'.");
                         return ExitCodes.Usage;
                     }
 
-                    analysis.AddCapture(value[(eq + 1)..], value[..eq], tx);
+                    analysis.AddCapture(file, node, tx);
                 }
             }
 
@@ -107,8 +106,27 @@ internal static class AnalyzeCommand
         return command;
     }
 
-    private static IEnumerable<string> NodeFiles(string[]? values) =>
-        (values ?? []).Select(v => v.IndexOf('=', StringComparison.Ordinal) is int eq and > 0 ? v[(eq + 1)..] : v);
+    /// <summary>NAME=FILE of --node and --tx-node: both parts non-empty, split at the first '='.</summary>
+    private static bool TrySplitNodeFile(string value, out string node, out string file)
+    {
+        int eq = value.IndexOf('=', StringComparison.Ordinal);
+        bool ok = eq > 0 && eq < value.Length - 1;
+        node = ok ? value[..eq] : string.Empty;
+        file = ok ? value[(eq + 1)..] : string.Empty;
+        return ok;
+    }
+
+    /// <summary>The files of well-formed NAME=FILE values (the others are reported when the captures are added).</summary>
+    private static IEnumerable<string> NodeFiles(string[]? values)
+    {
+        foreach (string value in values ?? [])
+        {
+            if (TrySplitNodeFile(value, out _, out string file))
+            {
+                yield return file;
+            }
+        }
+    }
 
     private static void WriteReport(string format, AnalysisReport report, Stream stream, TextWriter text)
     {

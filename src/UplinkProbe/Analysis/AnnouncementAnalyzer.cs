@@ -92,27 +92,25 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         switch (arp.Classify())
         {
             case ArpKind.GratuitousRequest:
-                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousRequest);
+                Claim(packet, IpKey.Of(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousRequest);
                 break;
             case ArpKind.GratuitousReply:
-                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousReply);
+                Claim(packet, IpKey.Of(arp.SenderIp), arp.SenderMac, ClaimKind.GratuitousReply);
                 break;
             case ArpKind.Announcement:
-                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Announcement);
+                Claim(packet, IpKey.Of(arp.SenderIp), arp.SenderMac, ClaimKind.Announcement);
                 break;
             case ArpKind.Reply:
-                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Reply);
+                Claim(packet, IpKey.Of(arp.SenderIp), arp.SenderMac, ClaimKind.Reply);
                 break;
             case ArpKind.Request:
-                Claim(packet, Key(arp.SenderIp), arp.SenderMac, ClaimKind.Request);
+                Claim(packet, IpKey.Of(arp.SenderIp), arp.SenderMac, ClaimKind.Request);
                 break;
             case ArpKind.RarpRequest:
                 Claim(packet, NoIp, arp.SenderMac, ClaimKind.Rarp);
                 break;
         }
     }
-
-    private static IpKey Key(Ipv4Address ip) => FrameFacts.IpKey(ip);
 
     private void Claim(in UplinkPacket packet, IpKey ip, MacAddress mac, ClaimKind kind)
     {
@@ -343,7 +341,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
     }
 
-    private static string Format(IpKey key) => key == NoIp ? string.Empty : FrameFacts.FormatIpKey(key);
+    private static string Format(IpKey key) => key == NoIp ? string.Empty : key.ToString();
 
     private sealed class BindingState
     {

@@ -44,13 +44,6 @@ internal static class FrameFacts
         }
     }
 
-    /// <summary>An IPv4 address as a key shared with IPv6 ones (<see cref="Analysis.IpKey"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static IpKey IpKey(Ipv4Address ip) => Analysis.IpKey.Of(ip);
-
-    /// <summary>The text of an <see cref="Analysis.IpKey"/>: dotted IPv4 for mapped addresses, RFC 5952 IPv6 otherwise.</summary>
-    public static string FormatIpKey(IpKey key) => key.ToString();
-
     /// <summary>Index of the first layer of <paramref name="kind"/> outside any tunnel, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int OuterIndexOf(DecodedPacket decoded, LayerKind kind)

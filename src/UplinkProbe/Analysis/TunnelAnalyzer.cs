@@ -87,8 +87,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         IpKey src, dst;
         if (layers[ip].Kind == LayerKind.Ipv4)
         {
-            src = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[12..]));
-            dst = FrameFacts.IpKey(Ipv4Address.Read(ipBytes[16..]));
+            src = IpKey.Of(Ipv4Address.Read(ipBytes[12..]));
+            dst = IpKey.Of(Ipv4Address.Read(ipBytes[16..]));
             int total = BinaryPrimitives.ReadUInt16BigEndian(ipBytes[2..]);
             outerIpLength = total == 0 ? ipBytes.Length : total;
         }
@@ -179,24 +179,24 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     {
         foreach ((FlowKey key, FlowState f) in _flows)
         {
-            w.WriteLine($"flow {FrameFacts.FormatIpKey(key.Src)} {FrameFacts.FormatIpKey(key.Dst)} {key.Vni} {f}");
+            w.WriteLine($"flow {key.Src} {key.Dst} {key.Vni} {f}");
         }
 
         foreach ((IpKey ip, string node) in _learnedEndpoints)
         {
-            w.WriteLine($"endpoint {FrameFacts.FormatIpKey(ip)} {node}");
+            w.WriteLine($"endpoint {ip} {node}");
         }
 
         foreach (((IpKey src, IpKey dst, int source), BfdState b) in _bfd)
         {
-            w.WriteLine($"bfd {FrameFacts.FormatIpKey(src)} {FrameFacts.FormatIpKey(dst)} {source} {b}");
+            w.WriteLine($"bfd {src} {dst} {source} {b}");
         }
     }
 
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
-        string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(FrameFacts.FormatIpKey(ip))?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+        string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(ip.ToString())?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
         var stateOf = new Dictionary<TunnelFlowReport, FlowState>(ReferenceEqualityComparer.Instance);
 
         foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
@@ -204,8 +204,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             var runs = flow.Runs.All.ToList();
             var r = new TunnelFlowReport
             {
-                SourceIp = FrameFacts.FormatIpKey(src),
-                DestinationIp = FrameFacts.FormatIpKey(dst),
+                SourceIp = src.ToString(),
+                DestinationIp = dst.ToString(),
                 SourceNode = NodeOf(src),
                 DestinationNode = NodeOf(dst),
                 Vni = vni,
@@ -249,8 +249,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         {
             var session = new BfdSessionReport
             {
-                SourceIp = FrameFacts.FormatIpKey(src),
-                DestinationIp = FrameFacts.FormatIpKey(dst),
+                SourceIp = src.ToString(),
+                DestinationIp = dst.ToString(),
                 SourceNode = NodeOf(src),
                 DestinationNode = NodeOf(dst),
                 Packets = state.Packets,

@@ -237,7 +237,7 @@ public sealed class GatewayEventTracker : UplinkObserver
         long ns = packet.TimestampNs;
         string direction = packet.Direction switch { PacketDirection.Outbound => "out", PacketDirection.Inbound => "in", _ => "unknown" };
         _gateways.TryGetValue(mac, out GatewayState? gateway);
-        string ipText = claimKind == "rarp" ? string.Empty : ipv4 ? new Ipv4Address((uint)ip.Low).ToString() : new Ipv6Address(ip.High, ip.Low).ToString();
+        string ipText = claimKind == "rarp" ? string.Empty : ipv4 ? ip.ToString() : new Ipv6Address(ip.High, ip.Low).ToString();
 
         // A gateway's announcement heard from another node: it moved away (once per claim: OVN repeats it for ~31 s).
         if (gateway is not null && packet.Direction == PacketDirection.Inbound)
@@ -352,7 +352,7 @@ public sealed class GatewayEventTracker : UplinkObserver
                 ArpKind.RarpRequest => "rarp",
                 _ => null,
             };
-            ip = new IpKey(0, arp.SenderIp.Value);
+            ip = IpKey.Of(arp.SenderIp);
             ipv4 = true;
             mac = arp.SenderMac;
             return kind is not null;
