@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
 using UplinkProbe.Crafting;
@@ -19,7 +20,7 @@ namespace UplinkProbe.Analysis;
 /// MTU), BFD in VNI 0 that comes up and goes down, broadcast and multicast frames, a transmit-only capture and one
 /// without direction. Documentation addresses only; nothing leaves the process.
 /// </remarks>
-public static class ReportWarmUp
+public static partial class ReportWarmUp
 {
     /// <summary>Environment variable that turns the warm-up off when set to 1 (to measure without it).</summary>
     public const string DisableVariable = "UPLINKPROBE_NO_WARMUP";
@@ -78,6 +79,7 @@ public static class ReportWarmUp
         {
             try
             {
+                LowerPriority();
                 write(BuildSampleReport());
             }
             catch (Exception)
@@ -91,6 +93,31 @@ public static class ReportWarmUp
         };
         thread.Start();
     }
+
+    /// <summary>
+    /// Nice 19 for the calling thread (Linux: a thread is a task of its own for setpriority): the warm-up then runs on
+    /// cores the readers leave idle (start-up, a part that ends early) instead of taking time from them. Should the
+    /// report need a method the warm-up is compiling, the waiting thread frees its core and the warm-up gets it.
+    /// </summary>
+    private static void LowerPriority()
+    {
+        try
+        {
+            _ = SetPriority(PriorityProcess, (uint)GetThreadId(), 19);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not Linux/glibc: the warm-up runs at normal priority.
+        }
+    }
+
+    private const int PriorityProcess = 0; // PRIO_PROCESS: with a thread id, that thread only
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetThreadId();
+
+    [LibraryImport("libc", EntryPoint = "setpriority")]
+    private static partial int SetPriority(int which, uint who, int priority);
 
     /// <summary>The report of the sample uplink (see the remarks of <see cref="ReportWarmUp"/>).</summary>
     public static AnalysisReport BuildSampleReport()
