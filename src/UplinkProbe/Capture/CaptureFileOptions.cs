@@ -39,6 +39,19 @@ public sealed class CaptureFileOptions
     /// </summary>
     public bool? ReadAhead { get; init; }
 
+    /// <summary>
+    /// Read a big classic pcap file that is read in parts (<see cref="CaptureFileParts"/>) in place from a memory mapping
+    /// rather than copying it into buffers. Null (the default): on Linux unless <c>UPLINKPROBE_NO_MMAP=1</c> is set. A file
+    /// truncated by another process while it is mapped ends the process (SIGBUS); false avoids that.
+    /// </summary>
+    public bool? MemoryMap { get; init; }
+
+    /// <summary>
+    /// Bytes of a mapping a reader looks at before it moves on (without copying): one slow-path call per window. Tests make
+    /// it small so that records straddle many window ends.
+    /// </summary>
+    internal int MappedWindow { get; init; } = 4 << 20;
+
     internal int EffectiveBufferSize => Math.Max(BufferSize, 1 << 16);
 
     internal int EffectiveMaxBlockLength => Math.Max(MaxBlockLength, 64);

@@ -35,15 +35,17 @@ public sealed class CaptureFileParts : IDisposable
     private const int SearchWindow = 2 << 20;
 
     private readonly SafeFileHandle _handle;
+    private readonly MappedFile? _mapped;
     private readonly PcapReader[] _readers;
     private readonly long[] _starts;
     private readonly bool[] _reachedEnd;
     private volatile int _abandonFrom = int.MaxValue;
     private bool _read;
 
-    private CaptureFileParts(SafeFileHandle handle, PcapReader first, long[] starts, long length, CaptureFileOptions options)
+    private CaptureFileParts(SafeFileHandle handle, MappedFile? mapped, PcapReader first, long[] starts, long length, CaptureFileOptions options)
     {
         _handle = handle;
+        _mapped = mapped;
         _starts = starts;
         _readers = new PcapReader[starts.Length];
         _reachedEnd = new bool[starts.Length];
@@ -52,12 +54,18 @@ public sealed class CaptureFileParts : IDisposable
         for (int i = 1; i < starts.Length; i++)
         {
             long end = i + 1 < starts.Length ? starts[i + 1] : long.MaxValue;
-            _readers[i] = new PcapReader(CaptureBuffer.ForFilePart(handle, length, starts[i], options), first, this, i, end);
+            _readers[i] = new PcapReader(CaptureBuffer.ForFilePart(handle, length, starts[i], options, mapped), first, this, i, end);
         }
     }
 
     /// <summary>Number of parts (at least 2).</summary>
     public int Count => _readers.Length;
+
+    /// <summary>True when the parts read the file in place from a memory mapping (<see cref="CaptureFileOptions.MemoryMap"/>).</summary>
+    public bool IsMapped => _mapped is not null;
+
+    /// <summary>Address of the mapping (0 when not mapped), for tests that look it up in /proc/self/smaps.</summary>
+    internal unsafe nint MappingAddress => _mapped is null ? 0 : (nint)_mapped.Pointer;
 
     /// <summary>File offset where each part starts.</summary>
     public IReadOnlyList<long> Starts => _starts;
@@ -98,6 +106,7 @@ public sealed class CaptureFileParts : IDisposable
         }
 
         PcapReader? first = null;
+        MappedFile? mapped = null;
         try
         {
             long length = RandomAccess.GetLength(handle);
@@ -114,12 +123,20 @@ public sealed class CaptureFileParts : IDisposable
                 MaxBlockLength = options.MaxBlockLength,
                 MaxPcapRecordLength = options.MaxPcapRecordLength,
                 ReadAhead = false,
+                MemoryMap = options.MemoryMap,
+                MappedWindow = options.MappedWindow,
             };
+            if (options.MemoryMap != false)
+            {
+                _ = MappedFile.TryMap(handle, length, out mapped);
+            }
+
             // The format is told by CaptureFile.Open, as for any file; only classic pcap is read in parts.
-            CaptureReader opened = CaptureFile.Open(CaptureBuffer.ForFilePart(handle, length, 0, partOptions), path, partOptions);
+            CaptureReader opened = CaptureFile.Open(CaptureBuffer.ForFilePart(handle, length, 0, partOptions, mapped), path, partOptions);
             if (opened is not PcapReader pcap)
             {
                 opened.Dispose();
+                mapped?.Dispose();
                 handle.Dispose();
                 return false;
             }
@@ -138,16 +155,18 @@ public sealed class CaptureFileParts : IDisposable
             if (starts.Count < 2)
             {
                 first.Dispose();
+                mapped?.Dispose();
                 handle.Dispose();
                 return false;
             }
 
-            parts = new CaptureFileParts(handle, first, starts.ToArray(), length, partOptions);
+            parts = new CaptureFileParts(handle, mapped, first, starts.ToArray(), length, partOptions);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             first?.Dispose();
+            mapped?.Dispose();
             handle.Dispose();
             return false;
         }
@@ -315,6 +334,7 @@ public sealed class CaptureFileParts : IDisposable
             reader.Dispose();
         }
 
+        _mapped?.Dispose();
         _handle.Dispose();
     }
 }

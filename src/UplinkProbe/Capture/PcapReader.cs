@@ -154,9 +154,7 @@ public sealed class PcapReader : CaptureReader
         int available = buffer.Available;
         if (available >= RecordHeaderLength && !_stopped && buffer.Position < _partEnd)
         {
-            byte[] array = buffer.Array;
-            int start = buffer.StartIndex;
-            ref byte h = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), start);
+            ref byte h = ref buffer.StartRef;
             uint seconds = Unsafe.ReadUnaligned<uint>(ref h);
             uint fraction = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref h, 4));
             uint capLen = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref h, 8));
@@ -171,7 +169,8 @@ public sealed class PcapReader : CaptureReader
 
             if (capLen <= (uint)_maxRecord && capLen <= (uint)(available - RecordHeaderLength))
             {
-                return Return(out record, out data, array, start, seconds, fraction, capLen, origLen);
+                buffer.PrefetchAhead();
+                return Return(out record, out data, ref h, seconds, fraction, capLen, origLen);
             }
         }
 
@@ -179,7 +178,7 @@ public sealed class PcapReader : CaptureReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Return(out CaptureRecord record, out ReadOnlySpan<byte> data, byte[] array, int start, uint seconds, uint fraction, uint capLen, uint origLen)
+    private bool Return(out CaptureRecord record, out ReadOnlySpan<byte> data, ref byte header, uint seconds, uint fraction, uint capLen, uint origLen)
     {
         long offset = _buffer.Position;
         if (fraction >= _fractionLimit)
@@ -193,7 +192,7 @@ public sealed class PcapReader : CaptureReader
             Statistics.InconsistentLengthRecords++;
         }
 
-        data = new ReadOnlySpan<byte>(array, start + RecordHeaderLength, (int)capLen);
+        data = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref header, RecordHeaderLength), (int)capLen);
         _buffer.Consume(RecordHeaderLength + (int)capLen);
         long number = ++Statistics.Packets;
         record = new CaptureRecord
@@ -256,7 +255,7 @@ public sealed class PcapReader : CaptureReader
             return false;
         }
 
-        return Return(out record, out data, _buffer.Array, _buffer.StartIndex, seconds, fraction, capLen, origLen);
+        return Return(out record, out data, ref _buffer.StartRef, seconds, fraction, capLen, origLen);
     }
 
     /// <summary>

@@ -9,7 +9,9 @@ namespace UplinkProbe.Tests.Capture;
 /// <summary>
 /// A classic pcap file read in parts (<see cref="CaptureFileParts"/>) must give exactly what one reader gives from start
 /// to end — the same records at the same offsets, the same counters, the same error — whether the guessed part starts
-/// are right or not. Parts are made small (64 KiB minimum) so that small files are cut in several places.
+/// are right or not, and whether the parts copy the file into buffers or read it in place from a memory mapping. Parts are
+/// made small (64 KiB minimum) so that small files are cut in several places, and mapping windows small (16 KiB) so that
+/// records straddle many window ends.
 /// </summary>
 public sealed class CaptureFilePartsTests : IDisposable
 {
@@ -65,11 +67,13 @@ public sealed class CaptureFilePartsTests : IDisposable
             reader.Statistics.InvalidTimestamps, reader.Error?.ToString());
 
     /// <summary>Reads in parts; returns the outcome, the number of parts and how many of them counted.</summary>
-    private static (Outcome Outcome, int Parts, int Counted) InParts(string path, int maxParts)
+    private static (Outcome Outcome, int Parts, int Counted) InParts(string path, int maxParts, bool mapped)
     {
-        Assert.True(CaptureFileParts.TryOpen(path, maxParts, out CaptureFileParts? parts, null, SmallParts), "the file was not split");
+        var options = new CaptureFileOptions { MemoryMap = mapped, MappedWindow = 16 << 10 };
+        Assert.True(CaptureFileParts.TryOpen(path, maxParts, out CaptureFileParts? parts, options, SmallParts), "the file was not split");
         using (parts)
         {
+            Assert.Equal(mapped, parts.IsMapped);
             IReadOnlyList<PartResult<List<Seen>>> results = parts.Read(_ => new List<Seen>(), (reader, list) => list.AddRange(Drain(reader)));
             var records = new List<Seen>();
             foreach (PartResult<List<Seen>> part in results)
@@ -98,14 +102,17 @@ public sealed class CaptureFilePartsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(7)]
-    public void CleanFileReadInPartsEqualsOneReader(int maxParts)
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(7, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(7, true)]
+    public void CleanFileReadInPartsEqualsOneReader(int maxParts, bool mapped)
     {
         string path = WriteSynthetic(4000, "mix.pcap");
         Outcome expected = Sequential(path);
-        (Outcome got, int parts, int counted) = InParts(path, maxParts);
+        (Outcome got, int parts, int counted) = InParts(path, maxParts, mapped);
 
         Assert.Equal(maxParts, parts);
         Assert.Equal(parts, counted);
@@ -114,13 +121,14 @@ public sealed class CaptureFilePartsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void ByteOrderAndResolutionCarryToEveryPart(bool bigEndian, bool nanoseconds)
+    [InlineData(false, true, false)]
+    [InlineData(true, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, true, true)]
+    public void ByteOrderAndResolutionCarryToEveryPart(bool bigEndian, bool nanoseconds, bool mapped)
     {
         string path = WriteSynthetic(3000, "swapped.pcap", bigEndian, nanoseconds);
-        (Outcome got, int parts, int counted) = InParts(path, 4);
+        (Outcome got, int parts, int counted) = InParts(path, 4, mapped);
 
         Assert.Equal(parts, counted);
         got.AssertSameAs(Sequential(path));
@@ -130,8 +138,10 @@ public sealed class CaptureFilePartsTests : IDisposable
     /// Every record's payload is itself a long run of well-formed record headers, so the guessed part starts fall inside
     /// payloads. The part before must notice that it stepped over the guess, read on, and the later parts must be dropped.
     /// </summary>
-    [Fact]
-    public void RecordsThatLookLikeRecordHeadersInsideDoNotChangeTheResult()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RecordsThatLookLikeRecordHeadersInsideDoNotChangeTheResult(bool mapped)
     {
         var bytes = new PcapBytes();
         for (int i = 0; i < 40; i++)
@@ -142,7 +152,7 @@ public sealed class CaptureFilePartsTests : IDisposable
         string path = Path.Combine(_dir, "fakes.pcap");
         File.WriteAllBytes(path, bytes.ToArray());
         Outcome expected = Sequential(path);
-        (Outcome got, int parts, int counted) = InParts(path, 5);
+        (Outcome got, int parts, int counted) = InParts(path, 5, mapped);
 
         Assert.Equal(5, parts);
         Assert.True(counted < parts, "every guessed start was a real one: the test did not exercise a wrong guess");
@@ -165,8 +175,10 @@ public sealed class CaptureFilePartsTests : IDisposable
         return b;
     }
 
-    [Fact]
-    public void ADamagedRecordInALaterPartStopsReadingWhereOneReaderStops()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ADamagedRecordInALaterPartStopsReadingWhereOneReaderStops(bool mapped)
     {
         byte[] file = File.ReadAllBytes(WriteSynthetic(4000, "clean.pcap"));
         // Corrupt the captured length of the record nearest to 70% of the file: one reader stops there with an error.
@@ -189,12 +201,14 @@ public sealed class CaptureFilePartsTests : IDisposable
 
         Outcome expected = Sequential(path);
         Assert.NotNull(expected.Error);
-        (Outcome got, _, _) = InParts(path, 4);
+        (Outcome got, _, _) = InParts(path, 4, mapped);
         got.AssertSameAs(expected);
     }
 
-    [Fact]
-    public void ATruncatedLastRecordIsCountedOnceAsByOneReader()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ATruncatedLastRecordIsCountedOnceAsByOneReader(bool mapped)
     {
         byte[] file = File.ReadAllBytes(WriteSynthetic(3000, "whole.pcap"));
         string path = Path.Combine(_dir, "cut.pcap");
@@ -202,9 +216,108 @@ public sealed class CaptureFilePartsTests : IDisposable
 
         Outcome expected = Sequential(path);
         Assert.Equal(1, expected.Truncated);
-        (Outcome got, int parts, int counted) = InParts(path, 3);
+        (Outcome got, int parts, int counted) = InParts(path, 3, mapped);
         Assert.Equal(parts, counted);
         got.AssertSameAs(expected);
+    }
+
+    /// <summary>
+    /// A mapped file must not stay resident in this process as it is read: each part gives back the pages behind it, so
+    /// the mapping's resident size (the Rss of its line in /proc/self/smaps) stays below, per part, one window and up to
+    /// three release units (the lag before a release, and rounding to whole units at both ends), whatever the file's
+    /// size. A reader that kept everything mapped would end with the whole 60 MB file resident.
+    /// </summary>
+    [Fact]
+    public void AMappedFileDoesNotStayResidentBehindTheReaders()
+    {
+        string path = WriteSynthetic(120_000, "big.pcap");
+        long fileBytes = new FileInfo(path).Length;
+        Assert.True(fileBytes > 56L << 20, $"the file is only {fileBytes} bytes");
+
+        var options = new CaptureFileOptions { MemoryMap = true };
+        Assert.True(CaptureFileParts.TryOpen(path, 2, out CaptureFileParts? parts, options));
+        long maxResident = 0;
+        long packets = 0;
+        using (parts)
+        {
+            Assert.True(parts.IsMapped);
+            nint address = parts.MappingAddress;
+            parts.Read(_ => new long[1], (reader, count) =>
+            {
+                while (reader.TryReadNext(out _, out ReadOnlySpan<byte> data))
+                {
+                    if (++count[0] % 2000 == 0 && ResidentKiB(address) is long kib)
+                    {
+                        lock (parts)
+                        {
+                            maxResident = Math.Max(maxResident, kib << 10);
+                        }
+                    }
+                }
+
+                Interlocked.Add(ref packets, count[0]);
+            });
+        }
+
+        Assert.Equal(120_000, packets);
+        Assert.True(maxResident > 0, "the mapping was never seen in /proc/self/smaps");
+        long bound = 2 * (options.MappedWindow + (3 * MappedFile.ReleaseUnit));
+        Assert.True(maxResident <= bound, $"{maxResident >> 20} MiB of the {fileBytes >> 20} MiB file stayed resident (bound {bound >> 20} MiB)");
+    }
+
+    /// <summary>
+    /// A mapped file cut shorter by another process after it was mapped: touching the mapping past the new end would kill
+    /// the process (SIGBUS), so the readers must notice the new length when they move on and end as one reader of the
+    /// cut file ends, with its cut last record.
+    /// </summary>
+    [Fact]
+    public void AMappedFileCutShorterAfterOpeningEndsLikeTheCutFile()
+    {
+        string path = WriteSynthetic(4000, "shrinking.pcap");
+        var options = new CaptureFileOptions { MemoryMap = true, MappedWindow = 16 << 10 };
+        Assert.True(CaptureFileParts.TryOpen(path, 4, out CaptureFileParts? parts, options, SmallParts));
+        Outcome got;
+        using (parts)
+        {
+            Assert.True(parts.IsMapped);
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                file.SetLength((file.Length * 6 / 10) + 5);
+            }
+
+            IReadOnlyList<PartResult<List<Seen>>> results = parts.Read(_ => new List<Seen>(), (reader, list) => list.AddRange(Drain(reader)));
+            var records = new List<Seen>();
+            foreach (PartResult<List<Seen>> part in results)
+            {
+                records.AddRange(part.State.Select(s => s with { Number = s.Number + part.FrameOffset }));
+            }
+
+            got = Summarize(records, parts.First);
+        }
+
+        Outcome expected = Sequential(path);
+        Assert.Equal(1, expected.Truncated);
+        got.AssertSameAs(expected);
+    }
+
+    /// <summary>The Rss of the mapping that starts at <paramref name="address"/>, from /proc/self/smaps.</summary>
+    private static long? ResidentKiB(nint address)
+    {
+        string start = ((ulong)address).ToString("x") + "-";
+        bool inMapping = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (line.StartsWith(start, StringComparison.Ordinal))
+            {
+                inMapping = true;
+            }
+            else if (inMapping && line.StartsWith("Rss:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return null;
     }
 
     [Fact]
