@@ -192,7 +192,7 @@ internal static class DecodeRunner
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CountAll(PcapReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
+    internal static void CountAll(PcapReader reader, PacketDecoder decoder, DecodedPacket decoded, DecodeStatistics statistics)
     {
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
         {
