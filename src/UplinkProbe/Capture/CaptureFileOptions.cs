@@ -42,7 +42,8 @@ public sealed class CaptureFileOptions
     /// <summary>
     /// Read a big classic pcap file that is read in parts (<see cref="CaptureFileParts"/>) in place from a memory mapping
     /// rather than copying it into buffers. Null (the default): on Linux unless <c>UPLINKPROBE_NO_MMAP=1</c> is set. A file
-    /// truncated by another process while it is mapped ends the process (SIGBUS); false avoids that.
+    /// cut shorter by another process is noticed when a reader moves to its next window; one cut while a window is being
+    /// read ends the process (SIGBUS, see <see cref="MappedFile"/>); false avoids that.
     /// </summary>
     public bool? MemoryMap { get; init; }
 

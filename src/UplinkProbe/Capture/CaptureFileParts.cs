@@ -7,8 +7,10 @@ namespace UplinkProbe.Capture;
 
 /// <summary>
 /// A classic pcap file cut into contiguous parts, each read by its own <see cref="CaptureReader"/> on its own thread,
-/// so that reading (the kernel's copy out of the page cache) and decoding run on every core with the data still in
-/// that core's cache. The results are exactly those of reading the file from start to end on one thread.
+/// so that reading and decoding run on every core. On Linux the parts read the file in place from one shared memory
+/// mapping (<see cref="MappedFile"/>, prefetched ahead of each reader); otherwise each copies its part into its own
+/// small buffer with positional reads, so the data is still in that core's cache when it is decoded. The results are
+/// exactly those of reading the file from start to end on one thread.
 /// </summary>
 /// <remarks>
 /// <para>Where a part starts is found by looking near an even cut of the file for an offset from which a run of
