@@ -140,9 +140,6 @@ internal sealed unsafe class CaptureBuffer : IDisposable
     public static CaptureBuffer ForFilePart(SafeFileHandle handle, long length, long startOffset, CaptureFileOptions options, MappedFile? mapped = null) =>
         new(handle, false, null, false, mapped?.Length ?? length, startOffset, options, allowReadAhead: false, mapped);
 
-    /// <summary>True when the bytes are read in place from a <see cref="MappedFile"/>.</summary>
-    public bool IsMapped => _mapped is not null;
-
     public static CaptureBuffer ForStream(Stream stream, bool leaveOpen, CaptureFileOptions options)
     {
         long length = -1;
@@ -322,7 +319,6 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         _start = 0;
         _end = (int)Math.Min(left, Math.Max(_mappedWindow, count));
         _readOffset = _windowBase + _end;
-        _eof = _readOffset >= length;
         if (_windowBase - _released >= 2 * MappedFile.ReleaseUnit)
         {
             _mapped.Release(_released, _windowBase);
