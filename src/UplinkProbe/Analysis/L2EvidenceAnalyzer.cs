@@ -55,18 +55,29 @@ public sealed record L2EvidenceRow(string Node, L2EvidenceKind Kind, MacAddress 
 /// NIC did not send). At most <see cref="MaxEntries"/> (capture, kind, source) entries: beyond that the lowest
 /// (capture index, kind, source MAC) combinations are kept and the frames of the others counted as overflow — a choice
 /// that does not depend on the order of the frames, so parts of a capture analysed apart merge to the same answer.
+/// Frames of captures beyond the first <see cref="MaxSources"/> of one analysis are only counted.
 /// </summary>
 public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
 {
     public const int MaxEntries = 4096;
 
-    private readonly Dictionary<(int Source, L2EvidenceKind Kind, ulong Mac), Entry> _entries = [];
+    /// <summary>Captures beyond this many in one analysis are not itemised (their frames count as overflow): the key packs the capture index into 13 bits.</summary>
+    public const int MaxSources = 1 << SourceBits;
+
+    private const int SourceBits = 13;
+    private const int KindShift = 48;
+    private const int SourceShift = 51;
+
+    // Keyed by (capture index, kind, source MAC) packed into one ulong in that order of significance, so the keys
+    // compare as the tuples would and a lookup hashes one number.
+    private readonly Dictionary<ulong, Entry> _entries = [];
     private readonly Dictionary<ulong, string> _ownMacs = []; // source MACs each node was seen sending (outbound), for names
     private readonly Dictionary<ulong, string> _probeNames = [];
     private long _overflow;
+    private long _beyondSources;
 
     // Once _entries is full: its keys, the highest first, so a lower new key can take the place of the highest.
-    private PriorityQueue<(int Source, L2EvidenceKind Kind, ulong Mac), (int Source, L2EvidenceKind Kind, ulong Mac)>? _highest;
+    private PriorityQueue<ulong, ulong>? _highest;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
@@ -101,16 +112,23 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
             _probeNames[probe.EthernetSource.Value] = System.Text.Encoding.UTF8.GetString(probe.NodeName);
         }
 
-        ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, (packet.Source.Index, kind, source.Value));
+        if ((uint)packet.Source.Index >= MaxSources)
+        {
+            _beyondSources++;
+            return;
+        }
+
+        ulong key = KeyOf(packet.Source.Index, kind, source.Value);
+        ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
         if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
         {
-            if (_entries.Count >= MaxEntries && !MakeRoomFor((packet.Source.Index, kind, source.Value)))
+            if (_entries.Count >= MaxEntries && !MakeRoomFor(key))
             {
                 _overflow++;
                 return;
             }
 
-            _entries[(packet.Source.Index, kind, source.Value)] = new Entry { Frames = 1, FirstNs = packet.TimestampNs, LastNs = packet.TimestampNs };
+            _entries[key] = new Entry { Frames = 1, FirstNs = packet.TimestampNs, LastNs = packet.TimestampNs };
             return;
         }
 
@@ -128,7 +146,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (L2EvidenceAnalyzer)later;
-        foreach (((int Source, L2EvidenceKind Kind, ulong Mac) key, Entry theirs) in other._entries)
+        foreach ((ulong key, Entry theirs) in other._entries)
         {
             ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
             if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
@@ -148,6 +166,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         }
 
         _overflow += other._overflow;
+        _beyondSources += other._beyondSources;
         foreach ((ulong mac, string node) in other._ownMacs)
         {
             if (_ownMacs.Count < MaxEntries)
@@ -168,12 +187,13 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     internal override void WriteState(TextWriter w)
     {
         // The entries' order is not kept (a full table drops its highest key) and nothing depends on it.
-        foreach (((int source, L2EvidenceKind kind, ulong mac), Entry e) in _entries.OrderBy(x => x.Key))
+        foreach ((ulong key, Entry e) in _entries.OrderBy(x => x.Key))
         {
+            (int source, L2EvidenceKind kind, ulong mac) = Unpack(key);
             w.WriteLine($"entry {source} {kind} {new MacAddress(mac)} {e.Frames} {e.FirstNs}..{e.LastNs}");
         }
 
-        w.WriteLine($"overflow {_overflow}");
+        w.WriteLine($"overflow {_overflow} beyond sources {_beyondSources}");
         foreach ((ulong mac, string node) in _ownMacs)
         {
             w.WriteLine($"own {new MacAddress(mac)} {node}");
@@ -185,20 +205,25 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         }
     }
 
+    private static ulong KeyOf(int source, L2EvidenceKind kind, ulong mac) => ((ulong)source << SourceShift) | ((ulong)kind << KindShift) | mac;
+
+    private static (int Source, L2EvidenceKind Kind, ulong Mac) Unpack(ulong key) =>
+        ((int)(key >> SourceShift), (L2EvidenceKind)((key >> KindShift) & 7), key & 0xFFFF_FFFF_FFFFUL);
+
     /// <summary>With the entries full: drops the highest key (its frames become overflow) if <paramref name="key"/> is lower.</summary>
-    private bool MakeRoomFor((int Source, L2EvidenceKind Kind, ulong Mac) key)
+    private bool MakeRoomFor(ulong key)
     {
         if (_highest is null)
         {
-            _highest = new(MaxEntries, Comparer<(int, L2EvidenceKind, ulong)>.Create((a, b) => b.CompareTo(a)));
-            foreach ((int, L2EvidenceKind, ulong) k in _entries.Keys)
+            _highest = new(MaxEntries, Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+            foreach (ulong k in _entries.Keys)
             {
                 _highest.Enqueue(k, k);
             }
         }
 
-        (int, L2EvidenceKind, ulong) highest = _highest.Peek();
-        if (key.CompareTo(highest) >= 0)
+        ulong highest = _highest.Peek();
+        if (key >= highest)
         {
             return false;
         }
@@ -213,8 +238,9 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     {
         // Merge per node (a node may have several captures) and name the sources.
         var merged = new Dictionary<(string Node, L2EvidenceKind Kind, ulong Mac), Entry>();
-        foreach (((int index, L2EvidenceKind kind, ulong mac), Entry e) in _entries)
+        foreach ((ulong key, Entry e) in _entries)
         {
+            (int index, L2EvidenceKind kind, ulong mac) = Unpack(key);
             string node = context.Sources[index].Node;
             if (_ownMacs.TryGetValue(mac, out string? owner) && owner == node)
             {
@@ -240,6 +266,11 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
         if (_overflow > 0)
         {
             report.Notes.Add($"broadcast/multicast evidence: {_overflow} frames from more than {MaxEntries} (node, kind, source) combinations were not itemised");
+        }
+
+        if (_beyondSources > 0)
+        {
+            report.Notes.Add($"broadcast/multicast evidence: {_beyondSources} frames of captures beyond the first {MaxSources} were not itemised");
         }
     }
 

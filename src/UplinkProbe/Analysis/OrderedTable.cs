@@ -156,7 +156,7 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
 }
 
 /// <summary>Keys that are already well spread numbers (MACs, port keys, packed tuples).</summary>
-internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHasher<ushort>
+internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHasher<ushort>, ITableKeyHasher<int>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(in ulong key) => key ^ (key >> 29);
@@ -169,6 +169,12 @@ internal readonly struct NumberKeyHasher : ITableKeyHasher<ulong>, ITableKeyHash
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Same(in ushort a, in ushort b) => a == b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(in int key) => (uint)key;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Same(in int a, in int b) => a == b;
 }
 
 /// <summary>IP address keys (IPv4 mapped into IPv6).</summary>

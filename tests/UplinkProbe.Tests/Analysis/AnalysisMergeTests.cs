@@ -228,6 +228,26 @@ public sealed class AnalysisMergeTests
     }
 
     [Fact]
+    public void L2EvidenceOfCapturesBeyondItsSourceLimitIsOnlyCounted()
+    {
+        var session = new AnalysisSession();
+        for (int i = 0; i <= L2EvidenceAnalyzer.MaxSources; i++)
+        {
+            session.AddSource($"hv{i}.pcap", $"hv{i}", "--node");
+        }
+
+        byte[] frame = Broadcast(7);
+        session.OnPacket(session.Sources[L2EvidenceAnalyzer.MaxSources - 1], Record(1, Scenario.T0, frame.Length, PacketDirection.Inbound), frame);
+        session.OnPacket(session.Sources[L2EvidenceAnalyzer.MaxSources], Record(2, Scenario.T0 + 1, frame.Length, PacketDirection.Inbound), frame);
+        session.OnPacket(session.Sources[0], Record(3, Scenario.T0 + 2, frame.Length, PacketDirection.Inbound), frame);
+
+        AnalysisReport report = session.BuildReport();
+        Assert.Equal([$"hv0 broadcast", $"hv{L2EvidenceAnalyzer.MaxSources - 1} broadcast"],
+            report.L2Evidence.Select(r => $"{r.Node} {L2EvidenceRow.KindName(r.Kind)}").Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains($"broadcast/multicast evidence: 1 frames of captures beyond the first {L2EvidenceAnalyzer.MaxSources} were not itemised", report.Notes);
+    }
+
+    [Fact]
     public void BeyondItsCapL2EvidenceKeepsTheLowestCombinationsWhateverTheOrder()
     {
         int distinct = L2EvidenceAnalyzer.MaxEntries + 10;
