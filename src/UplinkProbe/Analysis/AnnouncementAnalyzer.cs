@@ -350,12 +350,12 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         public long LastNs;
         public long Unattributed;
         public long GarpsNotKept;
+
+        // _evidence.Count, kept here so that a claim past the first few does not reach the list.
         public int EvidenceCount;
 
-        // Sent frames per source: the first source inline, others in a map made when a second one sends.
-        private int _firstSender;
-        private long _firstSenderCount;
-        private OrderedTable<int, long, NumberKeyHasher>? _moreSenders;
+        // Sent frames per source index, in the order the sources first sent; made at the first sent claim.
+        private OrderedTable<int, long, NumberKeyHasher>? _sent;
 
         private List<(int Source, long Frame)>? _evidence;
         private List<(long Ns, int Source, long Frame)>? _garps;
@@ -368,52 +368,13 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         {
             FirstNs = long.MaxValue;
             LastNs = long.MinValue;
-            _firstSender = -1;
         }
 
         public readonly long[] KindCounts() => ((ReadOnlySpan<long>)Kinds).ToArray();
 
-        /// <summary>Frames sent per source index, in the order the sources first sent.</summary>
-        public readonly List<KeyValuePair<int, long>> SentBySource()
-        {
-            var all = new List<KeyValuePair<int, long>>();
-            if (_firstSender >= 0)
-            {
-                all.Add(new KeyValuePair<int, long>(_firstSender, _firstSenderCount));
-            }
+        public readonly IEnumerable<KeyValuePair<int, long>> SentBySource() => _sent ?? Enumerable.Empty<KeyValuePair<int, long>>();
 
-            if (_moreSenders is not null)
-            {
-                all.AddRange(_moreSenders);
-            }
-
-            return all;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void CountSent(int source, long n)
-        {
-            if (source == _firstSender)
-            {
-                _firstSenderCount += n;
-            }
-            else
-            {
-                CountOtherSender(source, n);
-            }
-        }
-
-        private void CountOtherSender(int source, long n)
-        {
-            if (_firstSender < 0)
-            {
-                _firstSender = source;
-                _firstSenderCount = n;
-                return;
-            }
-
-            (_moreSenders ??= new()).GetValueRefOrAddDefault(source, out _) += n;
-        }
+        public void CountSent(int source, long n) => (_sent ??= new()).GetValueRefOrAddDefault(source, out _) += n;
 
         public void AddEvidence(int source, long frame)
         {
