@@ -6,6 +6,9 @@
 #   lab.sh run --out DIR [--quick|--long] [--scenarios LIST] [--dur LABEL=SECS ...] [--keep]
 #              [--watch CMD [--watch-ready TEXT]]
 #   lab.sh cleanup          remove namespaces, processes and the work dir of a previous run
+#
+# One lab per machine: the namespace names are fixed, so a run records its pid in /tmp/upl-lab.owner and
+# another run (or cleanup) refuses to start while that lab.sh is alive, instead of taking its lab for leftovers.
 #   lab.sh scenarios        list the scenario names
 #
 # Everything lives in namespaces named upl-* and in the work dir $UPL_LAB_WORK (default
@@ -89,6 +92,27 @@ signal_pid() {
 
 our_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${P}" || true; }
 
+OWNER_FILE=/tmp/upl-lab.owner   # pid of the lab.sh run that owns the upl-* namespaces
+
+# The pid in OWNER_FILE when it is another lab.sh that is still running; nothing otherwise.
+live_owner() {
+    local pid; pid=$(cat "$OWNER_FILE" 2>/dev/null || true)
+    [[ $pid =~ ^[0-9]+$ && $pid != "$$" && -r /proc/$pid/cmdline ]] || return 0
+    if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q 'lab\.sh'; then echo "$pid"; fi
+}
+
+# A second run would take the running lab's namespaces and daemons for leftovers and remove them under it.
+claim_lab() {
+    local fd owner
+    exec {fd}>>/tmp/upl-lab.lock
+    flock "$fd"
+    owner=$(live_owner)
+    if [[ -z $owner ]]; then echo $$ > "$OWNER_FILE"; fi
+    flock -u "$fd"
+    exec {fd}>&-
+    [[ -z $owner ]] || die "another lab run (pid $owner) owns the ${P}* namespaces and $W; wait for it to end or stop it first"
+}
+
 cleanup() {
     set +e
     trap - EXIT INT TERM
@@ -110,6 +134,7 @@ cleanup() {
     for e in "${pids[@]}"; do signal_pid KILL "${e%%:*}" "${e#*:}"; done
     for ns in $(our_namespaces); do ip netns delete "$ns"; done
     rm -rf "$W"
+    if [[ $(cat "$OWNER_FILE" 2>/dev/null) == "$$" ]]; then rm -f "$OWNER_FILE"; fi
 }
 
 on_exit() {
@@ -667,6 +692,7 @@ cmd_run() {
     for k in "${overrides[@]}"; do DUR[${k%%=*}]=${k#*=}; done
     if [[ -n $scen ]]; then IFS=, read -r -a SCENARIOS <<< "$scen"; else SCENARIOS=("${ALL_SCENARIOS[@]}"); fi
     [[ $(id -u) -eq 0 ]] || die "must run as root"
+    claim_lab
 
     if [[ -n $(our_namespaces) || -e $W ]]; then
         log "leftovers of a previous run found; cleaning them up first"
@@ -736,7 +762,7 @@ cmd_run() {
 
 case ${1:-} in
 run) shift; cmd_run "$@" ;;
-cleanup) LOGFILE=""; cleanup; left=$(our_namespaces); [[ -z $left ]] || { echo "namespaces left: $left" >&2; exit 1; } ;;
+cleanup) LOGFILE=""; owner=$(live_owner); [[ -z $owner ]] || die "lab run pid $owner is still running; stop it first"; cleanup; rm -f "$OWNER_FILE"; left=$(our_namespaces); [[ -z $left ]] || { echo "namespaces left: $left" >&2; exit 1; } ;;
 scenarios) printf "%s\n" "${ALL_SCENARIOS[@]}" geneve-drop-only ;;
 *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

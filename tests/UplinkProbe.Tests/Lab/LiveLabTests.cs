@@ -65,6 +65,46 @@ public sealed class LiveLabTests
         }
     }
 
+    [Fact]
+    public void ASecondLabRunLeavesTheRunningLabAlone()
+    {
+        if (Environment.UserName != "root" && !Corpus.InCi)
+        {
+            _output.WriteLine("not root: the OVN lab needs network namespaces; skipped (CI runs it as root)");
+            return;
+        }
+
+        const string ownerFile = "/tmp/upl-lab.owner";
+        string script = Path.Combine(Corpus.RepositoryRoot, "tools", "ovn-lab", "lab.sh");
+        Assert.True(!File.Exists(ownerFile) || !Directory.Exists($"/proc/{File.ReadAllText(ownerFile).Trim()}"), "a lab run is going on on this machine");
+
+        // A stand-in for a running lab.sh: its command line names the script.
+        var psi = new ProcessStartInfo("bash") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec -a lab.sh sleep 120");
+        using Process running = Process.Start(psi)!;
+        string output = Directory.CreateTempSubdirectory("uplinkprobe-lab-").FullName;
+        try
+        {
+            File.WriteAllText(ownerFile, $"{running.Id}\n");
+            (int exit, string log) = RunProcess("bash", [script, "run", "--out", output, "--scenarios", "steady", "--dur", "steady=1"], TimeSpan.FromMinutes(4));
+            Assert.True(exit == 1, $"lab.sh run exited {exit}:\n{Tail(log, 20)}");
+            Assert.Contains($"another lab run (pid {running.Id}) owns the upl-* namespaces", log, StringComparison.Ordinal);
+            Assert.Equal(running.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(ownerFile).Trim());
+
+            (exit, log) = RunProcess("bash", [script, "cleanup"], TimeSpan.FromMinutes(1));
+            Assert.True(exit == 1, $"lab.sh cleanup exited {exit}:\n{Tail(log, 20)}");
+            Assert.Contains($"lab run pid {running.Id} is still running", log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            running.Kill();
+            running.WaitForExit();
+            File.Delete(ownerFile);
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
     internal static (int Exit, string Output) RunProcess(string file, string[] args, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
