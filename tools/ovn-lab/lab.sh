@@ -6,15 +6,14 @@
 #   lab.sh run --out DIR [--quick|--long] [--scenarios LIST] [--dur LABEL=SECS ...] [--keep]
 #              [--watch CMD [--watch-ready TEXT]]
 #   lab.sh cleanup          remove namespaces, processes and the work dir of a previous run
-#
-# One lab per machine: the namespace names are fixed, so a run records its pid in /tmp/upl-lab.owner and
-# another run (or cleanup) refuses to start while that lab.sh is alive, instead of taking its lab for leftovers.
 #   lab.sh scenarios        list the scenario names
 #
 # Everything lives in namespaces named upl-* and in the work dir $UPL_LAB_WORK (default
 # /tmp/upl-lab). Only documentation addresses are used (192.0.2.0/24 tunnel, 198.51.100.0/24
 # instances, 203.0.113.0/24 uplink; MACs 00:00:5e:00:53:xx from RFC 7042 for the kernel
 # interfaces, 00:16:3e:xx for OVN logical ports). See docs/ovn-lab.md.
+# One lab per machine: the namespace names are fixed, so a run records its pid in /tmp/upl-lab.owner
+# and another run (or cleanup) refuses to start while that lab.sh lives, instead of removing its lab.
 set -Eeuo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -764,5 +763,5 @@ case ${1:-} in
 run) shift; cmd_run "$@" ;;
 cleanup) LOGFILE=""; owner=$(live_owner); [[ -z $owner ]] || die "lab run pid $owner is still running; stop it first"; cleanup; rm -f "$OWNER_FILE"; left=$(our_namespaces); [[ -z $left ]] || { echo "namespaces left: $left" >&2; exit 1; } ;;
 scenarios) printf "%s\n" "${ALL_SCENARIOS[@]}" geneve-drop-only ;;
-*) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
