@@ -61,12 +61,13 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
 {
     public const int MaxEntries = 4096;
 
-    /// <summary>Captures beyond this many in one analysis are not itemised (their frames count as overflow): the key packs the capture index into 13 bits.</summary>
+    /// <summary>Captures beyond this many in one analysis are not itemised (their frames are only counted, in a note of their own): the key packs the capture index into 13 bits.</summary>
     public const int MaxSources = 1 << SourceBits;
 
     private const int SourceBits = 13;
     private const int KindShift = 48;
     private const int SourceShift = 51;
+    private const ulong KindMask = (1UL << (SourceShift - KindShift)) - 1;
 
     // Keyed by (capture index, kind, source MAC) packed into one ulong in that order of significance, so the keys
     // compare as the tuples would and a lookup hashes one number.
@@ -208,7 +209,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     private static ulong KeyOf(int source, L2EvidenceKind kind, ulong mac) => ((ulong)source << SourceShift) | ((ulong)kind << KindShift) | mac;
 
     private static (int Source, L2EvidenceKind Kind, ulong Mac) Unpack(ulong key) =>
-        ((int)(key >> SourceShift), (L2EvidenceKind)((key >> KindShift) & 7), key & 0xFFFF_FFFF_FFFFUL);
+        ((int)(key >> SourceShift), (L2EvidenceKind)((key >> KindShift) & KindMask), key & 0xFFFF_FFFF_FFFFUL);
 
     /// <summary>With the entries full: drops the highest key (its frames become overflow) if <paramref name="key"/> is lower.</summary>
     private bool MakeRoomFor(ulong key)

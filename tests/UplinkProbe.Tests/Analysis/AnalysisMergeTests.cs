@@ -230,6 +230,8 @@ public sealed class AnalysisMergeTests
     [Fact]
     public void L2EvidenceOfCapturesBeyondItsSourceLimitIsOnlyCounted()
     {
+        // The evidence key packs the kind into the 3 bits between the MAC and the capture index.
+        Assert.True((int)Enum.GetValues<L2EvidenceKind>().Max() < 8);
         var session = new AnalysisSession();
         for (int i = 0; i <= L2EvidenceAnalyzer.MaxSources; i++)
         {
