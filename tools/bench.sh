@@ -13,9 +13,11 @@
 # Builds Release, generates uplink-1M and uplink-10M (seed 1) with tools/UplinkProbe.TrafficGenerator when
 # missing (the file name carries a hash of the generator sources, so a changed mix is regenerated), reads each
 # file once to warm the page cache, then times every tool on the same files in the same run: the median wall
-# time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "read floor" row
-# times two dd processes reading one half of the file each (what read() alone costs). tshark runs on the 1M file
-# only. Prints a markdown table. Installs tcpdump, tshark and GNU time with apt-get when missing (needs root).
+# time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "C read()+decode loop"
+# row times the issue's yardstick (tools/bench-reference/readloop.c, one thread, built with cc -O2) and checks its
+# packet count; a "read floor" row times two dd processes reading one half of the file each (what read() alone
+# costs). tshark runs on the 1M file only. Prints a markdown table. Installs tcpdump, tshark, gcc and GNU time with
+# apt-get when missing (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --no-10m) with10m=0; shift ;;
     --no-tshark) withtshark=0; shift ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -51,6 +53,7 @@ fi
 # ---------------------------------------------------------------- tools
 need=()
 command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v tshark >/dev/null || need+=(tshark)
 [[ -x /usr/bin/time ]] || need+=(time)
 if [[ ${#need[@]} -gt 0 ]]; then
@@ -69,6 +72,9 @@ rid=linux-$(dotnet --info | sed -n 's/^ *Architecture: *//p' | head -1)
 publish=$root/artifacts/bench-publish
 dotnet publish src/UplinkProbe.Cli -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$publish" -nologo -v q >/dev/null
 dotnet build tools/UplinkProbe.TrafficGenerator -c Release -nologo -v q >/dev/null
+# The issue's yardstick: a hand-written C read()+decode loop, one thread (tools/bench-reference/readloop.c).
+refloop=$root/artifacts/bench-readloop
+cc -O2 -o "$refloop" tools/bench-reference/readloop.c
 cli=$publish/uplinkprobe
 gen=$root/tools/UplinkProbe.TrafficGenerator/bin/Release/net10.0/UplinkProbe.TrafficGenerator
 [[ -x $cli && -x $gen ]] || { log "Release binaries not found ($cli, $gen)"; exit 1; }
@@ -174,6 +180,11 @@ for f in "${files[@]}"; do
   base[$f]=$smed
   rows+=("uplinkprobe stats|$f|$smed|$peak_s")
   rows+=("uplinkprobe analyze --format json|$f|$amed|$peak_a")
+  measure "C read()+decode loop" "$f" "$refloop" "$f"
+  if [[ $med != failed ]] && ! "$refloop" "$f" | grep -q "^packets ${packets[$f]} "; then
+    log "C read()+decode loop: packet count differs from ${packets[$f]}"; med=failed
+  fi
+  rows+=("C read()+decode loop, 1 thread (tools/bench-reference)|$f|$med|$rss")
   measure "read floor" "$f" bash -c 'read_floor "$1"' _ "$f"
   rows+=("read floor: 2 × dd bs=256K, one half each|$f|$med|$rss")
   measure "tcpdump" "$f" tcpdump -n -r "$f" -w /dev/null
