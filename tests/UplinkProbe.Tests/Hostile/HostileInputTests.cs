@@ -49,7 +49,7 @@ public sealed class HostileInputTests
 
         byte[] work = new byte[packets.Max(p => p.Bytes.Length)];
 
-        RunBounded(() =>
+        HostileRun.Bounded(() =>
         {
             // Warm up once so that one-time costs (JIT, static tables) are not counted as per-packet allocation.
             pipeline.Check(packets[0].Bytes, packets[0].Link, packets[0].OriginalLength, decoder, decoded);
@@ -110,7 +110,7 @@ public sealed class HostileInputTests
         var failures = new List<string>();
         long mutants = 0, rejected = 0, stopped = 0, packets = 0;
 
-        RunBounded(() =>
+        HostileRun.Bounded(() =>
         {
             foreach (string file in files)
             {
@@ -164,7 +164,7 @@ public sealed class HostileInputTests
     }
 
     /// <summary>Overwrites one to four bytes inside the layer's header with a boundary value or random bytes; returns where.</summary>
-    private static (int At, int Width) CorruptHeader(Span<byte> bytes, Layer layer, Random rng)
+    internal static (int At, int Width) CorruptHeader(Span<byte> bytes, Layer layer, Random rng)
     {
         int span = Math.Max(1, Math.Min(layer.Length, bytes.Length - layer.Offset));
         int at = layer.Offset + rng.Next(span);
@@ -210,13 +210,6 @@ public sealed class HostileInputTests
         }
 
         return list;
-    }
-
-    private static void RunBounded(Action work)
-    {
-        var task = Task.Factory.StartNew(work, TaskCreationOptions.LongRunning);
-        Assert.True(task.Wait(TimeSpan.FromMinutes(3)), "hostile-input run did not finish in 3 minutes: a hang");
-        task.GetAwaiter().GetResult();
     }
 
     /// <summary>Decode, JSON and text formatting of one packet, with the invariants every output must keep.</summary>
