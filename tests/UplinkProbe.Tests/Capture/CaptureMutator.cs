@@ -24,7 +24,8 @@ internal static class CaptureMutator
         Layout layout = Layout.Of(original);
         for (int i = 0; i < count; i++)
         {
-            var rng = new Random(HashCode.Combine(seed, i, original.Length));
+            // Not HashCode.Combine: its seed changes with every process, which made the mutants differ from run to run.
+            var rng = new Random(unchecked((((seed * 1_000_003) + i) * 1_000_003) + original.Length));
             yield return MutateOnce(original, layout, rng, $"seed {seed} mutant {i}");
         }
     }

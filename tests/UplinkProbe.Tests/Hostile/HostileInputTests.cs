@@ -27,8 +27,6 @@ public sealed class HostileInputTests
 
     public HostileInputTests(ITestOutputHelper output) => _output = output;
 
-    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("UPLINKPROBE_FUZZ_SEED"), out int s) ? s : 20_261_121;
-
     [Fact]
     public void CorruptedProtocolHeadersNeverBreakDecodingOrOutput()
     {
@@ -38,7 +36,7 @@ public sealed class HostileInputTests
         }
 
         List<(byte[] Bytes, LinkType Link, int OriginalLength)> packets = LoadCorpusPackets(root);
-        var rng = new Random(Seed);
+        var rng = new Random(HostileRun.Seed);
         var decoder = new PacketDecoder();
         var decoded = new DecodedPacket();
         var pipeline = new OutputPipeline();
@@ -115,7 +113,7 @@ public sealed class HostileInputTests
             foreach (string file in files)
             {
                 byte[] original = File.ReadAllBytes(Path.Combine(root, file));
-                foreach (CaptureMutator.Mutant mutant in CaptureMutator.Mutate(original, Seed, perFile))
+                foreach (CaptureMutator.Mutant mutant in CaptureMutator.Mutate(original, HostileRun.Seed, perFile))
                 {
                     mutants++;
                     CaptureReader reader;
