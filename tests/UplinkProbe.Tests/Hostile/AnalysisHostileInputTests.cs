@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using UplinkProbe.Analysis;
 using UplinkProbe.Analysis.Inventory;
@@ -149,7 +148,7 @@ public sealed class AnalysisHostileInputTests
             CloudInventory inventory = InventoryLoader.Load(Path.Combine(LabDirectory, "inventory.json"));
             HostileRun.Bounded(() =>
             {
-                foreach (string capture in Directory.GetFiles(LabDirectory).Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+                foreach (string capture in LabCaptures())
                 {
                     byte[] original = File.ReadAllBytes(capture);
                     foreach (CaptureMutator.Mutant mutant in CaptureMutator.Mutate(original, HostileRun.Seed, FileMutantsPerCapture))
@@ -259,15 +258,14 @@ public sealed class AnalysisHostileInputTests
         _ => ns + rng.NextInt64(1, 500_000_000),
     };
 
+    /// <summary>The committed lab run's capture files, in name order.</summary>
+    private static IEnumerable<string> LabCaptures() =>
+        Directory.GetFiles(LabDirectory).Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
     /// <summary>The lab run's packets (always there: they are committed), the synthetic mix, and the corpus when present.</summary>
     private static List<(byte[], LinkType, int)> LoadPackets(out string origin)
     {
-        var list = new List<(byte[], LinkType, int)>();
-        foreach (string file in Directory.GetFiles(LabDirectory).Where(f => f.EndsWith(".pcap", StringComparison.Ordinal) || f.EndsWith(".pcapng", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            AddAll(list, CaptureFile.Open(file));
-        }
-
+        List<(byte[], LinkType, int)> list = HostileInputTests.ReadPackets(LabCaptures());
         int lab = list.Count;
         var traffic = new SyntheticUplinkTraffic(7);
         byte[] frame = new byte[SyntheticUplinkTraffic.MaxFrameLength];
@@ -277,32 +275,9 @@ public sealed class AnalysisHostileInputTests
             list.Add((frame[..n], LinkType.Ethernet, n));
         }
 
-        int corpus = 0;
-        if (Corpus.Root is { } root)
-        {
-            foreach (string file in Corpus.CaptureFiles())
-            {
-                if (CaptureFile.TryOpen(Path.Combine(root, file), out CaptureReader? reader, out _))
-                {
-                    int before = list.Count;
-                    AddAll(list, reader);
-                    corpus += list.Count - before;
-                }
-            }
-        }
-
-        origin = new StringBuilder().Append(lab).Append(" from the lab run, 5000 synthetic, ").Append(corpus).Append(" from the corpus").ToString();
+        List<(byte[], LinkType, int)> corpus = Corpus.Root is { } root ? HostileInputTests.LoadCorpusPackets(root) : [];
+        list.AddRange(corpus);
+        origin = $"{lab} from the lab run, 5000 synthetic, {corpus.Count} from the corpus";
         return list;
-    }
-
-    private static void AddAll(List<(byte[], LinkType, int)> list, CaptureReader reader)
-    {
-        using (reader)
-        {
-            while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
-            {
-                list.Add((data.ToArray(), record.LinkType, record.OriginalLength));
-            }
-        }
     }
 }

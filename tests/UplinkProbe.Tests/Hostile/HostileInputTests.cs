@@ -188,12 +188,16 @@ public sealed class HostileInputTests
         return (at, width);
     }
 
-    private static List<(byte[], LinkType, int)> LoadCorpusPackets(string root)
+    internal static List<(byte[], LinkType, int)> LoadCorpusPackets(string root) =>
+        ReadPackets(Corpus.CaptureFiles().Select(file => Path.Combine(root, file)));
+
+    /// <summary>Every record of the capture files that open, with its link type and original length.</summary>
+    internal static List<(byte[], LinkType, int)> ReadPackets(IEnumerable<string> paths)
     {
         var list = new List<(byte[], LinkType, int)>();
-        foreach (string file in Corpus.CaptureFiles())
+        foreach (string path in paths)
         {
-            if (!CaptureFile.TryOpen(Path.Combine(root, file), out CaptureReader? reader, out _))
+            if (!CaptureFile.TryOpen(path, out CaptureReader? reader, out _))
             {
                 continue;
             }
