@@ -32,17 +32,25 @@ public sealed class AnalysisSession
     private readonly TunnelAnalyzer _tunnels;
     private readonly L2EvidenceAnalyzer _l2Evidence;
     private readonly AnalysisContext _context;
+    private readonly KeepPriorities _priorities;
     private readonly PacketDecoder _decoder = new();
     private readonly DecodedPacket _decoded = new();
 
     public AnalysisSession(CloudInventory? inventory = null, AnalysisOptions? options = null)
+        : this(inventory ?? new CloudInventory(), options ?? new AnalysisOptions(), priorities: null)
     {
-        Inventory = inventory ?? new CloudInventory();
-        Options = options ?? new AnalysisOptions();
+    }
+
+    /// <summary><paramref name="priorities"/>: a part shares its session's, made from the inventory as it was then.</summary>
+    private AnalysisSession(CloudInventory inventory, AnalysisOptions options, KeepPriorities? priorities)
+    {
+        Inventory = inventory;
+        Options = options;
+        _priorities = priorities ?? new KeepPriorities(inventory);
         _context = new AnalysisContext(Inventory, _sources, Options);
-        _announcements = new AnnouncementAnalyzer(Options);
-        _emitters = new GatewayEmitterAnalyzer(_sources, Options);
-        _tunnels = new TunnelAnalyzer(Options);
+        _announcements = new AnnouncementAnalyzer(Options, _priorities);
+        _emitters = new GatewayEmitterAnalyzer(_sources, Options, _priorities);
+        _tunnels = new TunnelAnalyzer(Options, _priorities);
         _l2Evidence = new L2EvidenceAnalyzer();
         _analyzers = [_announcements, _emitters, _tunnels, _l2Evidence];
     }
@@ -158,7 +166,7 @@ public sealed class AnalysisSession
     /// </summary>
     public AnalysisSession CreatePart()
     {
-        var part = new AnalysisSession(Inventory, Options) { IsPart = true };
+        var part = new AnalysisSession(Inventory, Options, _priorities) { IsPart = true };
         foreach (CaptureSource source in _sources)
         {
             part._sources.Add(new CaptureSource

@@ -14,11 +14,20 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private static readonly string[] KindNames =
         ["request", "reply", "gratuitous_request", "gratuitous_reply", "announcement", "rarp", "unsolicited_na", "solicited_na"];
 
-    private readonly OrderedTable<BindingKey, BindingState, BindingKeyHasher> _bindings = new();
-    private readonly OrderedTable<IpKey, IpState, IpKeyHasher> _ips = new();
+    private readonly OrderedTable<BindingKey, BindingState, BindingKeyHasher> _bindings;
+    private readonly OrderedTable<IpKey, IpState, IpKeyHasher> _ips;
     private readonly AnalysisOptions _options;
 
-    public AnnouncementAnalyzer(AnalysisOptions options) => _options = options;
+    // Claims of bindings and IPs beyond the caps: rejected, or let go when a table kept its first-ranked keys.
+    private long _bindingClaimsNotKept;
+    private long _ipClaimsNotKept;
+
+    internal AnnouncementAnalyzer(AnalysisOptions options, KeepPriorities priorities)
+    {
+        _options = options;
+        _bindings = new(options.MaxBindings, new BindingOrder(priorities), b => _bindingClaimsNotKept += b.Claims);
+        _ips = new(options.MaxBindings, new IpOrder(priorities), i => _ipClaimsNotKept += i.Claims);
+    }
 
     private enum ClaimKind
     {
@@ -124,6 +133,13 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         ref BindingState state = ref _bindings.GetValueRefOrAddDefault(new BindingKey(ip, mac), out bool known);
         if (!known)
         {
+            if (Unsafe.IsNullRef(ref state))
+            {
+                _bindingClaimsNotKept++;
+                ClaimIp(packet, ip, mac);
+                return;
+            }
+
             state.Start();
         }
 
@@ -153,16 +169,29 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
             state.AddGarp(ns, source, packet.Record.Number);
         }
 
+        ClaimIp(packet, ip, mac);
+    }
+
+    private void ClaimIp(in UplinkPacket packet, IpKey ip, MacAddress mac)
+    {
         if (ip == NoIp)
         {
             return;
         }
 
-        ref IpState ipState = ref _ips.GetValueRefOrAddDefault(ip, out _);
+        ref IpState ipState = ref _ips.GetValueRefOrAddDefault(ip, out bool exists);
+        if (!exists && Unsafe.IsNullRef(ref ipState))
+        {
+            _ipClaimsNotKept++;
+            return;
+        }
+
+        int source = packet.Source.Index;
+        ipState.Claims++;
         if (!ipState.TryGetLastMac(source, out MacAddress last) || last != mac)
         {
             ipState.SetLastMac(source, mac);
-            ipState.AddChange(ns, mac, source, packet.Record.Number);
+            ipState.AddChange(packet.TimestampNs, mac, source, packet.Record.Number);
         }
     }
 
@@ -177,43 +206,74 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (AnnouncementAnalyzer)later;
+        if (other._bindings.HasThreshold)
+        {
+            _bindings.LowerThreshold(other._bindings.Threshold);
+        }
+
+        _bindingClaimsNotKept += other._bindingClaimsNotKept;
         foreach ((BindingKey key, BindingState theirs) in other._bindings)
         {
             ref BindingState slot = ref _bindings.GetValueRefOrAddDefault(key, out bool known);
             if (!known)
             {
+                if (Unsafe.IsNullRef(ref slot))
+                {
+                    _bindingClaimsNotKept += theirs.Claims;
+                    continue;
+                }
+
                 slot.Start();
             }
 
             slot.Append(theirs, frameOffset);
         }
 
+        if (other._ips.HasThreshold)
+        {
+            _ips.LowerThreshold(other._ips.Threshold);
+        }
+
+        _ipClaimsNotKept += other._ipClaimsNotKept;
         foreach ((IpKey ip, IpState theirs) in other._ips)
         {
-            _ips.GetValueRefOrAddDefault(ip, out _).Append(theirs, frameOffset);
+            ref IpState slot = ref _ips.GetValueRefOrAddDefault(ip, out bool exists);
+            if (!exists && Unsafe.IsNullRef(ref slot))
+            {
+                _ipClaimsNotKept += theirs.Claims;
+                continue;
+            }
+
+            slot.Append(theirs, frameOffset);
         }
     }
 
+    /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>
     internal override void WriteState(TextWriter w)
     {
-        foreach (((IpKey ip, MacAddress mac), BindingState b) in _bindings)
+        var bindingsBeyond = new List<BindingState>();
+        var ipsBeyond = new List<IpState>();
+        foreach (((IpKey ip, MacAddress mac), BindingState b) in _bindings.Kept(bindingsBeyond))
         {
             w.WriteLine($"binding {Format(ip)} {mac} kinds {string.Join(",", b.KindCounts())} sent {string.Join(",", b.SentBySource())} unattributed {b.Unattributed} {b.FirstNs}..{b.LastNs}");
             w.WriteLine($"  evidence {string.Join(" ", b.Evidence)}");
             w.WriteLine($"  garps {string.Join(" ", b.Garps)} not kept {b.GarpsNotKept}");
         }
 
-        foreach ((IpKey ip, IpState s) in _ips)
+        foreach ((IpKey ip, IpState s) in _ips.Kept(ipsBeyond))
         {
-            w.WriteLine($"ip {Format(ip)} last {string.Join(" ", s.LastMacBySource().OrderBy(x => x.Key))}");
+            w.WriteLine($"ip {Format(ip)} claims {s.Claims} last {string.Join(" ", s.LastMacBySource().OrderBy(x => x.Key))}");
             w.WriteLine($"  changes {string.Join(" ", s.Changes)}");
         }
+
+        w.WriteLine($"not kept: binding claims {_bindingClaimsNotKept + bindingsBeyond.Sum(b => b.Claims)} ip claims {_ipClaimsNotKept + ipsBeyond.Sum(i => i.Claims)}");
     }
 
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
-        foreach (((IpKey ip, MacAddress mac), BindingState state) in _bindings.OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
+        var bindingsBeyond = new List<BindingState>();
+        foreach (((IpKey ip, MacAddress mac), BindingState state) in _bindings.Kept(bindingsBeyond).OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
         {
             var a = new AnnouncementReport { Ip = Format(ip), Mac = mac, FirstNs = state.FirstNs, LastNs = state.LastNs, Unattributed = state.Unattributed };
             for (int k = 0; k < KindNames.Length; k++)
@@ -237,6 +297,13 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
             {
                 report.Notes.Add($"{a.Ip} {mac}: {state.Garps.Count + state.GarpsNotKept} gratuitous announcements (a storm); bursts were analysed for the first {state.Garps.Count}");
             }
+        }
+
+        long bindingClaimsNotKept = _bindingClaimsNotKept + bindingsBeyond.Sum(b => b.Claims);
+        if (bindingClaimsNotKept > 0)
+        {
+            report.Notes.Add($"Announcements: more than {_options.MaxBindings} (IP, MAC) bindings; {bindingClaimsNotKept} ARP/NDP claims of the others (beyond the inventory's " +
+                             "addresses, the 00:16:3e and fa:16:3e prefixes and the lowest IPs) were counted, not itemised");
         }
 
         AddConflictFindings(context, report);
@@ -300,7 +367,16 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private void AddConflictFindings(AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
-        foreach ((IpKey ip, IpState ipState) in _ips.OrderBy(p => p.Key))
+        var ipsBeyond = new List<IpState>();
+        List<KeyValuePair<IpKey, IpState>> ips = _ips.Kept(ipsBeyond);
+        long ipClaimsNotKept = _ipClaimsNotKept + ipsBeyond.Sum(i => i.Claims);
+        if (ipClaimsNotKept > 0)
+        {
+            report.Notes.Add($"Announcements: more than {_options.MaxBindings} claimed IPs; {ipClaimsNotKept} claims of the others (beyond the inventory's addresses and the lowest IPs) " +
+                             "were counted; ip_claimed_by_two_macs and mac_flip_flop were checked for the kept IPs only");
+        }
+
+        foreach ((IpKey ip, IpState ipState) in ips.OrderBy(p => p.Key))
         {
             // Each capture recorded where the MAC changed in its own time order; merge them into one history.
             var changes = new List<(long Ns, MacAddress Mac, int Source, long Frame)>();
@@ -340,6 +416,28 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
     private static string Format(IpKey key) => key == NoIp ? string.Empty : key.ToString();
 
+    /// <summary>Bindings of the inventory's addresses or MACs first, then of LXD's and OpenStack's MAC prefixes, then by (IP, MAC).</summary>
+    private sealed class BindingOrder(KeepPriorities priorities) : IComparer<BindingKey>
+    {
+        public int Compare(BindingKey a, BindingKey b)
+        {
+            int rank = Rank(a).CompareTo(Rank(b));
+            return rank != 0 ? rank : a.Ip.CompareTo(b.Ip) is int ip && ip != 0 ? ip : a.Mac.CompareTo(b.Mac);
+        }
+
+        private int Rank(in BindingKey key) => priorities.RankOfIp(key.Ip) == 0 ? 0 : priorities.RankOfMac(key.Mac.Value);
+    }
+
+    /// <summary>The inventory's addresses first, then by IP.</summary>
+    private sealed class IpOrder(KeepPriorities priorities) : IComparer<IpKey>
+    {
+        public int Compare(IpKey a, IpKey b)
+        {
+            int rank = priorities.RankOfIp(a).CompareTo(priorities.RankOfIp(b));
+            return rank != 0 ? rank : a.CompareTo(b);
+        }
+    }
+
     /// <summary>What was seen of one (IP, MAC) binding; kept in the binding table's entry (see <see cref="Claim"/>).</summary>
     private struct BindingState
     {
@@ -371,6 +469,20 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         }
 
         public readonly long[] KindCounts() => ((ReadOnlySpan<long>)Kinds).ToArray();
+
+        public readonly long Claims
+        {
+            get
+            {
+                long sum = 0;
+                foreach (long n in (ReadOnlySpan<long>)Kinds)
+                {
+                    sum += n;
+                }
+
+                return sum;
+            }
+        }
 
         public readonly IEnumerable<KeyValuePair<int, long>> SentBySource() => _sent ?? Enumerable.Empty<KeyValuePair<int, long>>();
 
@@ -446,6 +558,9 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
         private List<(long Ns, MacAddress Mac, int Source, long Frame)>? _changes;
 
         public readonly IReadOnlyList<(long Ns, MacAddress Mac, int Source, long Frame)> Changes => _changes ?? [];
+
+        /// <summary>Claims of this IP (by any MAC).</summary>
+        public long Claims;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly bool TryGetLastMac(int source, out MacAddress mac)
@@ -523,6 +638,8 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
             {
                 SetLastMac(source, mac);
             }
+
+            Claims += later.Claims;
         }
 
         [InlineArray(InlineSources)]

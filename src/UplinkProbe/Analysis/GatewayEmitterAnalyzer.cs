@@ -13,15 +13,22 @@ namespace UplinkProbe.Analysis;
 public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 {
     // Keyed by source index (high 16 bits) and MAC (low 48 bits): one ulong hashes fastest.
-    private readonly OrderedTable<ulong, EmissionTrack, NumberKeyHasher> _tracks = new();
-    private readonly OrderedTable<ulong, long, NumberKeyHasher> _unattributed = new();
+    private readonly OrderedTable<ulong, EmissionTrack, NumberKeyHasher> _tracks;
+    private readonly OrderedTable<ulong, long, NumberKeyHasher> _unattributed;
     private readonly IReadOnlyList<CaptureSource> _sources;
     private readonly AnalysisOptions _options;
 
-    public GatewayEmitterAnalyzer(IReadOnlyList<CaptureSource> sources, AnalysisOptions options)
+    // Frames of (capture, MAC) pairs beyond the caps: rejected, or let go when a table kept its first-ranked keys.
+    private long _framesNotKept;
+    private long _unattributedNotKept;
+
+    internal GatewayEmitterAnalyzer(IReadOnlyList<CaptureSource> sources, AnalysisOptions options, KeepPriorities priorities)
     {
         _sources = sources;
         _options = options;
+        var order = new TrackOrder(priorities);
+        _tracks = new(options.MaxEmitters, order, t => _framesNotKept += t.Frames);
+        _unattributed = new(options.MaxEmitters, order, n => _unattributedNotKept += n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -48,8 +55,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (packet.Direction == PacketDirection.Unknown)
             {
                 // Broadcast or multicast without direction: any node could have sent it.
-                ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(Key(packet.Source.Index, source), out _);
-                unattributed++;
+                CountUnattributed(packet.Source.Index, source, 1);
             }
 
             return;
@@ -58,10 +64,30 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         ref EmissionTrack track = ref _tracks.GetValueRefOrAddDefault(Key(packet.Source.Index, source), out bool exists);
         if (!exists)
         {
+            if (Unsafe.IsNullRef(ref track))
+            {
+                _framesNotKept++;
+                return;
+            }
+
             StartTrack(ref track, packet.Source);
         }
 
         track.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
+    }
+
+    private void CountUnattributed(int source, MacAddress mac, long n) => CountUnattributed(Key(source, mac), n);
+
+    private void CountUnattributed(ulong key, long n)
+    {
+        ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(key, out bool exists);
+        if (!exists && Unsafe.IsNullRef(ref unattributed))
+        {
+            _unattributedNotKept += n;
+            return;
+        }
+
+        unattributed += n;
     }
 
     /// <summary>Out of line: building the new track in place here would make every call clear a track-sized temporary.</summary>
@@ -76,35 +102,57 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (GatewayEmitterAnalyzer)later;
+        if (other._tracks.HasThreshold)
+        {
+            _tracks.LowerThreshold(other._tracks.Threshold);
+        }
+
+        _framesNotKept += other._framesNotKept;
         foreach ((ulong key, EmissionTrack theirs) in other._tracks)
         {
             ref EmissionTrack slot = ref _tracks.GetValueRefOrAddDefault(key, out bool exists);
             if (!exists)
             {
+                if (Unsafe.IsNullRef(ref slot))
+                {
+                    _framesNotKept += theirs.Frames;
+                    continue;
+                }
+
                 slot = new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs);
             }
 
             slot.Append(theirs, frameOffset);
         }
 
+        if (other._unattributed.HasThreshold)
+        {
+            _unattributed.LowerThreshold(other._unattributed.Threshold);
+        }
+
+        _unattributedNotKept += other._unattributedNotKept;
         foreach ((ulong key, long n) in other._unattributed)
         {
-            ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(key, out _);
-            unattributed += n;
+            CountUnattributed(key, n);
         }
     }
 
+    /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>
     internal override void WriteState(TextWriter w)
     {
-        foreach ((ulong key, EmissionTrack track) in _tracks)
+        var tracksBeyond = new List<EmissionTrack>();
+        foreach ((ulong key, EmissionTrack track) in _tracks.Kept(tracksBeyond))
         {
             w.WriteLine($"track {SourceOf(key)} {MacOf(key)} {track}");
         }
 
-        foreach ((ulong key, long n) in _unattributed)
+        var unattributedBeyond = new List<long>();
+        foreach ((ulong key, long n) in _unattributed.Kept(unattributedBeyond))
         {
             w.WriteLine($"unattributed {SourceOf(key)} {MacOf(key)} {n}");
         }
+
+        w.WriteLine($"not kept: frames {_framesNotKept + tracksBeyond.Sum(t => t.Frames)} unattributed {_unattributedNotKept + unattributedBeyond.Sum()}");
     }
 
     private static ulong Key(int source, MacAddress mac) => ((ulong)(ushort)source << 48) | mac.Value;
@@ -114,15 +162,17 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     private static int SourceOf(ulong key) => (int)(key >> 48);
 
     /// <summary>All runs of emissions of <paramref name="mac"/>, by node, merged across captures of the same node.</summary>
-    public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac)
+    public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac) => RunsOf(mac, TracksByMac());
+
+    /// <summary>The kept tracks, by MAC.</summary>
+    private ILookup<MacAddress, EmissionTrack> TracksByMac() => _tracks.Kept().ToLookup(t => MacOf(t.Key), t => t.Value);
+
+    private static List<EmissionRun> RunsOf(MacAddress mac, ILookup<MacAddress, EmissionTrack> tracks)
     {
         var runs = new List<EmissionRun>();
-        foreach ((ulong key, EmissionTrack track) in _tracks)
+        foreach (EmissionTrack track in tracks[mac])
         {
-            if (MacOf(key) == mac)
-            {
-                runs.AddRange(track.Runs());
-            }
+            runs.AddRange(track.Runs());
         }
 
         runs.Sort((a, b) => a.StartNs.CompareTo(b.StartNs));
@@ -130,10 +180,12 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     }
 
     /// <summary>Frames of <paramref name="mac"/> attributed to each node.</summary>
-    public SortedDictionary<string, long> FramesByNode(MacAddress mac)
+    public SortedDictionary<string, long> FramesByNode(MacAddress mac) => FramesByNode(mac, TracksByMac());
+
+    private static SortedDictionary<string, long> FramesByNode(MacAddress mac, ILookup<MacAddress, EmissionTrack> tracks)
     {
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (EmissionRun run in RunsOf(mac))
+        foreach (EmissionRun run in RunsOf(mac, tracks))
         {
             result[run.Node] = result.GetValueOrDefault(run.Node) + run.Frames;
         }
@@ -141,11 +193,22 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         return result;
     }
 
-    public IEnumerable<MacAddress> EmittedMacs => _tracks.Keys.Select(MacOf).Distinct();
+    public IEnumerable<MacAddress> EmittedMacs => _tracks.Kept().Select(t => MacOf(t.Key)).Distinct();
 
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
+        var tracksBeyond = new List<EmissionTrack>();
+        ILookup<MacAddress, EmissionTrack> tracks = _tracks.Kept(tracksBeyond).ToLookup(t => MacOf(t.Key), t => t.Value);
+        var unattributedBeyond = new List<long>();
+        _unattributed.Kept(unattributedBeyond);
+        long framesNotKept = _framesNotKept + tracksBeyond.Sum(t => t.Frames) + _unattributedNotKept + unattributedBeyond.Sum();
+        if (framesNotKept > 0)
+        {
+            report.Notes.Add($"Emitters: more than {_options.MaxEmitters} (capture, source MAC) pairs; {framesNotKept} frames of the others (beyond the inventory's MACs, " +
+                             "the 00:16:3e and fa:16:3e prefixes and the lowest MACs) were counted, not attributed");
+        }
+
         var gateways = new List<(MacAddress Mac, GatewayPortInfo? Port, IReadOnlyList<string> Ips, FactSource Source)>();
         foreach (GatewayPortInfo port in inventory.GatewayPorts)
         {
@@ -189,7 +252,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 gateway.Candidates.AddRange(port.Candidates);
             }
 
-            BuildTimeline(gateway, RunsOf(mac), report, context);
+            BuildTimeline(gateway, RunsOf(mac, tracks), report, context);
             MarkInterruptedBursts(gateway, report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
@@ -200,7 +263,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         foreach (FloatingIpInfo fip in inventory.DistributedFloatingIps)
         {
             var fipReport = new FloatingIpReport { Ip = fip.ExternalIp, Mac = fip.ExternalMac, LogicalPort = fip.LogicalPort, ExpectedNode = fip.Node, Source = fip.Source };
-            foreach ((string node, long frames) in FramesByNode(fip.ExternalMac))
+            foreach ((string node, long frames) in FramesByNode(fip.ExternalMac, tracks))
             {
                 fipReport.EmittedBy[node] = frames;
             }
@@ -210,7 +273,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             {
                 report.Add(new Finding(FindingIds.UnexpectedGatewayEmitter, FindingSeverity.Warning,
                     $"distributed floating IP {fip.ExternalIp} ({fip.ExternalMac}) emitted by {node} ({frames} frames), but its port {fip.LogicalPort} is bound to {fip.Node}",
-                    RunsOf(fip.ExternalMac).Where(r => r.Node == node).Take(3).Select(r => r.FirstEvidence).ToList(), Subject: fip.ExternalIp));
+                    RunsOf(fip.ExternalMac, tracks).Where(r => r.Node == node).Take(3).Select(r => r.FirstEvidence).ToList(), Subject: fip.ExternalIp));
             }
         }
     }
@@ -257,12 +320,23 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         };
     }
 
+    /// <summary>The inventory's MACs first, then LXD's and OpenStack's prefixes, then by MAC and capture (a MAC's tracks stay together).</summary>
+    private sealed class TrackOrder(KeepPriorities priorities) : IComparer<ulong>
+    {
+        public int Compare(ulong a, ulong b)
+        {
+            ulong macA = a & 0xFFFF_FFFF_FFFFUL, macB = b & 0xFFFF_FFFF_FFFFUL;
+            int rank = priorities.RankOfMac(macA).CompareTo(priorities.RankOfMac(macB));
+            return rank != 0 ? rank : macA != macB ? macA.CompareTo(macB) : (a >> 48).CompareTo(b >> 48);
+        }
+    }
+
     /// <summary>A capture without direction that holds broadcast frames of a gateway: who sent them cannot be proven from it.</summary>
     private void AddDirectionFindings(AnalysisContext context, AnalysisReport report, HashSet<MacAddress> gatewayMacs)
     {
         foreach (CaptureSource source in context.Sources.Where(s => !s.HasDirection))
         {
-            long frames = _unattributed.Where(u => SourceOf(u.Key) == source.Index && gatewayMacs.Contains(MacOf(u.Key))).Sum(u => u.Value);
+            long frames = _unattributed.Kept().Where(u => SourceOf(u.Key) == source.Index && gatewayMacs.Contains(MacOf(u.Key))).Sum(u => u.Value);
             if (frames == 0)
             {
                 continue;
@@ -556,6 +630,8 @@ internal struct EmissionTrack
     }
 
     public readonly override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
+
+    public readonly long Frames => _runs.All.Sum(r => r.Count);
 
     public readonly IEnumerable<EmissionRun> Runs()
     {

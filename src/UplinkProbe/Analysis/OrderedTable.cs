@@ -21,6 +21,17 @@ internal interface ITableKeyHasher<TKey>
 /// order and an open-addressing index (kept at most half full) points into it, so a lookup is one multiply and
 /// usually one probe, with no comparer call and no bucket chain.
 /// </summary>
+/// <remarks>
+/// A table made with a cap keeps its memory bounded whatever the packets (a flood of random addresses): what it
+/// reports (<see cref="Kept"/>) is the <c>cap</c> lowest keys, by its order, of all keys ever added, with complete
+/// values. It holds every key added so far that is not above its threshold, and no other: it grows to twice the cap,
+/// then keeps only the cap lowest keys (in insertion order) and takes the highest of them as its threshold; a key
+/// above the threshold is rejected from then on (a null reference for the caller to count). A key not above it was
+/// kept from its first value on, so its value is complete. Which keys are kept does not depend on the order they came
+/// in, so two tables of parts of one stream merge exactly by adding the other's entries (the part that filled up
+/// holds at least <c>cap</c> complete keys not above its threshold, so nothing above it can be reported; lowering to
+/// its threshold first with <see cref="LowerThreshold"/> lets go of those keys at once).
+/// </remarks>
 internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValuePair<TKey, TValue>>
     where THasher : ITableKeyHasher<TKey>
 {
@@ -29,11 +40,38 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     private int[] _index = new int[8]; // slot → position + 1 in _entries; 0 = empty
     private int _shift = 64 - 3;
 
+    private readonly int _cap; // 0: no cap
+    private readonly IComparer<TKey>? _order;
+    private readonly Action<TValue>? _dropped;
+    private TKey _threshold = default!;
+
+    public OrderedTable()
+    {
+    }
+
+    /// <summary>A table that reports at most <paramref name="cap"/> keys, the lowest by <paramref name="order"/>;
+    /// <paramref name="dropped"/> sees the value of every entry it lets go.</summary>
+    public OrderedTable(int cap, IComparer<TKey> order, Action<TValue>? dropped = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cap, 1);
+        _cap = cap;
+        _order = order;
+        _dropped = dropped;
+    }
+
     public int Count { get; private set; }
+
+    /// <summary>True once keys above <see cref="Threshold"/> are rejected (a capped table that filled up).</summary>
+    public bool HasThreshold { get; private set; }
+
+    /// <summary>The highest key this table can still hold (see <see cref="HasThreshold"/>).</summary>
+    public TKey Threshold => _threshold;
 
     public IEnumerable<TKey> Keys => _entries.Take(Count).Select(e => e.Key);
 
-    /// <summary>The value of <paramref name="key"/>, added as <c>default</c> when new (<paramref name="exists"/> false).</summary>
+    /// <summary>The value of <paramref name="key"/>, added as <c>default</c> when new (<paramref name="exists"/> false);
+    /// a null reference (<see cref="Unsafe.IsNullRef{T}(ref readonly T)"/>, <paramref name="exists"/> false) when a
+    /// capped table rejects the key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref TValue GetValueRefOrAddDefault(in TKey key, out bool exists)
     {
@@ -61,7 +99,7 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     public bool TryAdd(in TKey key, TValue value)
     {
         ref TValue slot = ref GetValueRefOrAddDefault(key, out bool exists);
-        if (exists)
+        if (exists || Unsafe.IsNullRef(ref slot))
         {
             return false;
         }
@@ -122,6 +160,20 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref TValue Add(in TKey key, int slot)
     {
+        if (_cap != 0)
+        {
+            if (Count >= 2 * _cap)
+            {
+                KeepLowest(_cap);
+                Find(key, out slot);
+            }
+
+            if (HasThreshold && _order!.Compare(key, _threshold) > 0)
+            {
+                return ref Unsafe.NullRef<TValue>();
+            }
+        }
+
         if (Count == _entries.Length)
         {
             Array.Resize(ref _entries, Count * 2);
@@ -137,10 +189,87 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
         return ref _entries[Count - 1].Value;
     }
 
+    /// <summary>
+    /// What a report shows: the entries of the <c>cap</c> lowest keys, in insertion order (all entries of a table
+    /// without a cap or within it). The values of the others, which no later key can bring back, go to
+    /// <paramref name="beyond"/>. The table is not changed.
+    /// </summary>
+    public List<KeyValuePair<TKey, TValue>> Kept(List<TValue>? beyond = null)
+    {
+        bool cut = _cap != 0 && Count > _cap;
+        TKey limit = cut ? LowestKeys(_cap) : default!;
+        var kept = new List<KeyValuePair<TKey, TValue>>(Math.Min(Count, _cap == 0 ? Count : _cap));
+        for (int i = 0; i < Count; i++)
+        {
+            if (!cut || _order!.Compare(_entries[i].Key, limit) <= 0)
+            {
+                kept.Add(new KeyValuePair<TKey, TValue>(_entries[i].Key, _entries[i].Value));
+            }
+            else
+            {
+                beyond?.Add(_entries[i].Value);
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Lets go of every key above <paramref name="threshold"/> and rejects such keys from now on, unless the
+    /// threshold is already lower. For a merge: the other part could not count keys above its threshold.
+    /// </summary>
+    public void LowerThreshold(in TKey threshold)
+    {
+        if (_cap == 0 || (HasThreshold && _order!.Compare(threshold, _threshold) >= 0))
+        {
+            return;
+        }
+
+        _threshold = threshold;
+        HasThreshold = true;
+        int kept = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            if (_order!.Compare(_entries[i].Key, threshold) <= 0)
+            {
+                _entries[kept++] = _entries[i];
+            }
+            else
+            {
+                _dropped?.Invoke(_entries[i].Value);
+            }
+        }
+
+        Array.Clear(_entries, kept, Count - kept);
+        Count = kept;
+        Array.Clear(_index);
+        Reindex();
+    }
+
+    private void KeepLowest(int n) => LowerThreshold(LowestKeys(n));
+
+    /// <summary>The n-th lowest key (n at most <see cref="Count"/>).</summary>
+    private TKey LowestKeys(int n)
+    {
+        var keys = new TKey[Count];
+        for (int i = 0; i < Count; i++)
+        {
+            keys[i] = _entries[i].Key;
+        }
+
+        Array.Sort(keys, _order);
+        return keys[n - 1];
+    }
+
     private void Rehash()
     {
         _index = new int[_index.Length * 2];
         _shift--;
+        Reindex();
+    }
+
+    private void Reindex()
+    {
         int mask = _index.Length - 1;
         for (int i = 0; i < Count; i++)
         {

@@ -15,12 +15,22 @@ namespace UplinkProbe.Analysis;
 /// </summary>
 public sealed class TunnelAnalyzer : UplinkAnalyzer
 {
-    private readonly OrderedTable<FlowKey, FlowState, FlowKey> _flows = new();
-    private readonly Dictionary<(IpKey Src, IpKey Dst, int Source), BfdState> _bfd = new();
-    private readonly OrderedTable<IpKey, string, IpKeyHasher> _learnedEndpoints = new();
+    private readonly OrderedTable<FlowKey, FlowState, FlowKey> _flows;
+    private readonly OrderedTable<BfdKey, BfdState, BfdKey> _bfd;
+    private readonly OrderedTable<IpKey, string, IpKeyHasher> _learnedEndpoints;
     private readonly AnalysisOptions _options;
 
-    public TunnelAnalyzer(AnalysisOptions options) => _options = options;
+    // Packets of flows and BFD sessions beyond the caps: rejected, or let go when a table kept its lowest keys.
+    private long _flowPacketsNotKept;
+    private long _bfdPacketsNotKept;
+
+    internal TunnelAnalyzer(AnalysisOptions options, KeepPriorities priorities)
+    {
+        _options = options;
+        _flows = new(options.MaxTunnelFlows, new FlowOrder(priorities), f => _flowPacketsNotKept += f.Packets);
+        _bfd = new(options.MaxTunnelFlows, new BfdOrder(priorities), b => _bfdPacketsNotKept += b.Packets);
+        _learnedEndpoints = new(options.MaxTunnelFlows, Comparer<IpKey>.Default);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
@@ -34,6 +44,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         ref FlowState flow = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
         if (!exists)
         {
+            if (Unsafe.IsNullRef(ref flow))
+            {
+                OnFlowNotKept(packet, key, g);
+                return;
+            }
+
             StartFlow(ref flow, packet.Source, packet.Record.Number);
         }
 
@@ -60,7 +76,19 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     /// <summary>Out of line: building the new state in place here would make every call clear a state-sized temporary.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void StartFlow(ref FlowState flow, CaptureSource source, long frame) => flow = new FlowState(_options.RunGapNs, source, frame);
+    private void StartFlow(ref FlowState flow, CaptureSource source, long frame) =>
+        flow = new FlowState(_options.RunGapNs, _options.MaxEgressKeysPerFlow, source, frame);
+
+    /// <summary>A packet of a flow beyond the cap: counted; its endpoint and BFD are still looked at.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void OnFlowNotKept(in UplinkPacket packet, in FlowKey key, int g)
+    {
+        _flowPacketsNotKept++;
+        if (packet.Direction == PacketDirection.Outbound || packet.Has(LayerKind.Bfd))
+        {
+            OnEndpointOrBfd(packet, key, g);
+        }
+    }
 
     /// <summary>The outer addresses, VNI and IP length of a Geneve packet, and the Geneve layer's index. The decoder has
     /// checked every header it recorded as a layer, so their fields are read without checking them again.</summary>
@@ -118,8 +146,18 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         {
             if (decoded.Layers[i].Kind == LayerKind.Bfd && BfdControlPacket.TryRead(packet.Data[decoded.Layers[i].Offset..], out BfdControlPacket bfd, out _))
             {
-                ref BfdState? session = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, (key.Src, key.Dst, packet.Source.Index), out _);
-                session ??= new BfdState();
+                ref BfdState session = ref _bfd.GetValueRefOrAddDefault(new BfdKey(key.Src, key.Dst, packet.Source.Index), out bool exists);
+                if (!exists)
+                {
+                    if (Unsafe.IsNullRef(ref session))
+                    {
+                        _bfdPacketsNotKept++;
+                        break;
+                    }
+
+                    session = new BfdState();
+                }
+
                 session.Observe(packet, bfd);
                 break;
             }
@@ -152,15 +190,32 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (TunnelAnalyzer)later;
+        if (other._flows.HasThreshold)
+        {
+            _flows.LowerThreshold(other._flows.Threshold);
+        }
+
+        _flowPacketsNotKept += other._flowPacketsNotKept;
         foreach ((FlowKey key, FlowState theirs) in other._flows)
         {
             ref FlowState slot = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
             if (!exists)
             {
-                slot = new FlowState(_options.RunGapNs, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
+                if (Unsafe.IsNullRef(ref slot))
+                {
+                    _flowPacketsNotKept += theirs.Packets;
+                    continue;
+                }
+
+                slot = new FlowState(_options.RunGapNs, _options.MaxEgressKeysPerFlow, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
             }
 
             slot.Append(theirs, frameOffset);
+        }
+
+        if (other._learnedEndpoints.HasThreshold)
+        {
+            _learnedEndpoints.LowerThreshold(other._learnedEndpoints.Threshold);
         }
 
         foreach ((IpKey ip, string node) in other._learnedEndpoints)
@@ -168,38 +223,65 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             _learnedEndpoints.TryAdd(ip, node);
         }
 
-        foreach (((IpKey Src, IpKey Dst, int Source) key, BfdState theirs) in other._bfd)
+        if (other._bfd.HasThreshold)
         {
-            ref BfdState? slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_bfd, key, out _);
-            (slot ??= new BfdState()).Append(theirs, frameOffset);
+            _bfd.LowerThreshold(other._bfd.Threshold);
+        }
+
+        _bfdPacketsNotKept += other._bfdPacketsNotKept;
+        foreach ((BfdKey key, BfdState theirs) in other._bfd)
+        {
+            ref BfdState slot = ref _bfd.GetValueRefOrAddDefault(key, out bool exists);
+            if (!exists)
+            {
+                if (Unsafe.IsNullRef(ref slot))
+                {
+                    _bfdPacketsNotKept += theirs.Packets;
+                    continue;
+                }
+
+                slot = new BfdState();
+            }
+
+            slot.Append(theirs, frameOffset);
         }
     }
 
+    /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>
     internal override void WriteState(TextWriter w)
     {
-        foreach ((FlowKey key, FlowState f) in _flows)
+        var flowsBeyond = new List<FlowState>();
+        foreach ((FlowKey key, FlowState f) in _flows.Kept(flowsBeyond))
         {
             w.WriteLine($"flow {key.Src} {key.Dst} {key.Vni} {f}");
         }
 
-        foreach ((IpKey ip, string node) in _learnedEndpoints)
+        foreach ((IpKey ip, string node) in _learnedEndpoints.Kept())
         {
             w.WriteLine($"endpoint {ip} {node}");
         }
 
-        foreach (((IpKey src, IpKey dst, int source), BfdState b) in _bfd)
+        var bfdBeyond = new List<BfdState>();
+        foreach ((BfdKey key, BfdState b) in _bfd.Kept(bfdBeyond))
         {
-            w.WriteLine($"bfd {src} {dst} {source} {b}");
+            w.WriteLine($"bfd {key.Src} {key.Dst} {key.Source} {b}");
         }
+
+        w.WriteLine($"not kept: flow packets {_flowPacketsNotKept + flowsBeyond.Sum(f => f.Packets)} bfd packets {_bfdPacketsNotKept + bfdBeyond.Sum(b => b.Packets)}");
     }
 
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
-        string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(ip.ToString())?.Name ?? _learnedEndpoints.GetValueOrDefault(ip);
+        var learned = _learnedEndpoints.Kept().ToDictionary(e => e.Key, e => e.Value);
+        string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(ip.ToString())?.Name ?? learned.GetValueOrDefault(ip);
         var stateOf = new Dictionary<TunnelFlowReport, FlowState>(ReferenceEqualityComparer.Instance);
+        var flowsBeyond = new List<FlowState>();
+        var kept = _flows.Kept(flowsBeyond);
+        long flowPacketsNotKept = _flowPacketsNotKept + flowsBeyond.Sum(f => f.Packets);
+        int flowsWithKeysNotKept = 0;
 
-        foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in _flows.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
+        foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
             var runs = flow.Runs.All.ToList();
             var r = new TunnelFlowReport
@@ -218,6 +300,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 NearMtuPackets = flow.NearMtu,
                 FirstEvidence = new Evidence(flow.FirstSource.Path, flow.FirstSource.Node, [flow.FirstFrame]),
             };
+            flowsWithKeysNotKept += flow.MoreEgressKeysThanKept ? 1 : 0;
             foreach ((ushort key, long n) in flow.EgressKeys())
             {
                 r.EgressKeys[key] = n;
@@ -244,7 +327,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         // Several captures can see one session (both ends' tunnel NICs): report it from the capture that saw most of it.
-        var sessions = _bfd.GroupBy(b => (b.Key.Src, b.Key.Dst)).Select(g => (g.Key.Src, g.Key.Dst, g.OrderByDescending(b => b.Value.Packets).First().Value));
+        var bfdBeyond = new List<BfdState>();
+        var sessions = _bfd.Kept(bfdBeyond).GroupBy(b => (b.Key.Src, b.Key.Dst)).Select(g => (g.Key.Src, g.Key.Dst, g.OrderByDescending(b => b.Value.Packets).First().Value));
         foreach ((IpKey src, IpKey dst, BfdState state) in sessions.OrderBy(b => b.Src).ThenBy(b => b.Dst))
         {
             var session = new BfdSessionReport
@@ -258,6 +342,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 LastNs = state.LastNs,
             };
             session.Changes.AddRange(state.Changes);
+            string notKept = string.Empty;
+            if (state.ChangesNotKept > 0)
+            {
+                session.Changes.Add(state.LastChange);
+                notKept = $" (counted in its first {BfdState.MaxChanges} state changes; {state.ChangesNotKept} more not itemised)";
+                report.Notes.Add($"BFD {session.SourceIp} → {session.DestinationIp}: {state.Changes.Count + state.ChangesNotKept} state changes; the first {BfdState.MaxChanges} and the last are listed");
+            }
+
             report.BfdSessions.Add(session);
             // Sessions start in Down or Init (RFC 5880 6.2): only a fall after Up is a failure.
             int firstUp = state.Changes.FindIndex(c => c.State == "up");
@@ -265,11 +357,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             if (downs.Count > 0 || state.LastState != "up")
             {
                 bool endsUp = state.LastState == "up";
-                var last = state.Changes[^1];
+                var last = state.LastChange;
                 int recovered = endsUp ? downs.Count : downs.Count - 1;
                 string what = endsUp ? $"went down {downs.Count} time(s) and recovered"
                     : firstUp < 0 ? $"never came up (last state {state.LastState} since {Clock(last.Ns)})"
                     : $"is {state.LastState} since {Clock(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
+                what += notKept;
                 var evidence = (endsUp ? downs : [last]).Take(4).Select(c => c.Evidence).ToList();
                 report.Add(new Finding(FindingIds.BfdSessionDown, endsUp ? FindingSeverity.Warning : FindingSeverity.Error,
                     $"BFD {Name(session.SourceIp, session.SourceNode)} → {Name(session.DestinationIp, session.DestinationNode)} {what}" +
@@ -277,6 +370,25 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     ": OVN uses these sessions to decide which gateway chassis is alive",
                     evidence, endsUp ? downs[0].Ns : last.Ns, $"{session.SourceIp}>{session.DestinationIp}"));
             }
+        }
+
+        if (flowsWithKeysNotKept > 0)
+        {
+            report.Notes.Add($"Geneve: {flowsWithKeysNotKept} flow(s) carried more than {_options.MaxEgressKeysPerFlow} OVN egress port keys; the lowest {_options.MaxEgressKeysPerFlow} of each are listed");
+        }
+
+        long bfdPacketsNotKept = _bfdPacketsNotKept + bfdBeyond.Sum(b => b.Packets);
+        if (bfdPacketsNotKept > 0)
+        {
+            report.Notes.Add($"BFD: more than {_options.MaxTunnelFlows} sessions; {bfdPacketsNotKept} packets of the others (beyond the inventory's tunnel endpoints and the lowest addresses) were counted, not itemised");
+        }
+
+        if (flowPacketsNotKept > 0)
+        {
+            // A flow that is missing from the report may be one of those not kept: no finding rests on its absence.
+            report.Notes.Add($"Geneve: more than {_options.MaxTunnelFlows} flows (source, destination, VNI); {flowPacketsNotKept} packets of the others (beyond the flows " +
+                             "between the inventory's tunnel endpoints and the lowest addresses) were counted, not itemised. tunnel_one_way and no_tunnel_traffic_to_gateway were not checked");
+            return;
         }
 
         AddOneWayFindings(context, report);
@@ -428,14 +540,59 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         public static bool Same(in FlowKey a, in FlowKey b) => a.Equals(b);
     }
 
+    /// <summary>Flows between the inventory's tunnel endpoints first (both ends known, then one), then by (source, destination, VNI).</summary>
+    private sealed class FlowOrder(KeepPriorities priorities) : IComparer<FlowKey>
+    {
+        public int Compare(FlowKey a, FlowKey b)
+        {
+            int rank = Rank(a).CompareTo(Rank(b));
+            if (rank != 0)
+            {
+                return rank;
+            }
+
+            int src = a.Src.CompareTo(b.Src);
+            return src != 0 ? src : a.Dst.CompareTo(b.Dst) is int dst && dst != 0 ? dst : a.Vni.CompareTo(b.Vni);
+        }
+
+        private int Rank(in FlowKey key) => priorities.RankOfEncapIp(key.Src) + priorities.RankOfEncapIp(key.Dst);
+    }
+
+    /// <summary>A BFD session as one capture saw it.</summary>
+    private readonly record struct BfdKey(IpKey Src, IpKey Dst, int Source) : ITableKeyHasher<BfdKey>
+    {
+        public static ulong Hash(in BfdKey key) => IpKeyHasher.Hash(key.Src) ^ (IpKeyHasher.Hash(key.Dst) * 0x1656_67B1_9E37_79F9UL) ^ ((ulong)(uint)key.Source << 40);
+
+        public static bool Same(in BfdKey a, in BfdKey b) => a.Equals(b);
+    }
+
+    /// <summary>Sessions between the inventory's tunnel endpoints first, then by (source, destination, capture).</summary>
+    private sealed class BfdOrder(KeepPriorities priorities) : IComparer<BfdKey>
+    {
+        public int Compare(BfdKey a, BfdKey b)
+        {
+            int rank = Rank(a).CompareTo(Rank(b));
+            if (rank != 0)
+            {
+                return rank;
+            }
+
+            int src = a.Src.CompareTo(b.Src);
+            return src != 0 ? src : a.Dst.CompareTo(b.Dst) is int dst && dst != 0 ? dst : a.Source.CompareTo(b.Source);
+        }
+
+        private int Rank(in BfdKey key) => priorities.RankOfEncapIp(key.Src) + priorities.RankOfEncapIp(key.Dst);
+    }
+
     /// <summary>A flow's counters. A struct kept in the flow table's entry beside its key: the packet path touches that
     /// entry anyway, so the counters come without another dependent load (measured: the flow state was the
     /// analyzer's main cache miss while it was an object of its own).</summary>
     private struct FlowState
     {
-        public FlowState(long gapNs, CaptureSource firstSource, long firstFrame)
+        public FlowState(long gapNs, int maxKeys, CaptureSource firstSource, long firstFrame)
         {
             Runs = new ActivityRuns(gapNs);
+            _maxKeys = maxKeys;
             FirstSource = firstSource;
             FirstFrame = firstFrame;
         }
@@ -453,12 +610,23 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         // OVN egress port keys seen on this flow, in the order first seen: toward a gateway usually one (the cr- port),
         // toward instances one per port. The first InlineKeys sit in the object itself and are found with one vector
-        // compare (no hashing, no further object), the rest in a table.
+        // compare (no hashing, no further object), the rest in a table. Bounded like a capped OrderedTable: at most
+        // twice _maxKeys are held, then the _maxKeys lowest, and keys above the highest of those are not counted.
         private const int InlineKeys = 16;
         private InlineKeyBlock _keys;
         private InlineCountBlock _counts;
         private int _inlineKeyCount;
         private OrderedTable<ushort, long, NumberKeyHasher>? _moreKeys;
+        private readonly int _maxKeys;
+        private bool _keysCapped;
+        private ushort _keyThreshold;
+
+        public readonly long Packets => Runs.All.Sum(r => r.Count);
+
+        /// <summary>More distinct egress keys were seen than are listed.</summary>
+        public readonly bool MoreEgressKeysThanKept => _keysCapped || KeyCount > _maxKeys;
+
+        private readonly int KeyCount => _inlineKeyCount + (_moreKeys?.Count ?? 0);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void CountEgressKey(ushort key) => CountEgressKey(key, 1);
@@ -474,7 +642,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             MaxOuterIpLength = Math.Max(MaxOuterIpLength, later.MaxOuterIpLength);
             NearMtu += later.NearMtu;
             SeenBySources |= later.SeenBySources;
-            foreach ((ushort key, long n) in later.EgressKeys())
+            if (later._keysCapped && (!_keysCapped || later._keyThreshold < _keyThreshold))
+            {
+                KeepKeysUpTo(later._keyThreshold);
+            }
+
+            foreach ((ushort key, long n) in later.HeldEgressKeys())
             {
                 CountEgressKey(key, n);
             }
@@ -508,6 +681,30 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         private void CountNewOrMoreKey(ushort key, long n)
         {
+            if (_moreKeys is not null)
+            {
+                ref long count = ref _moreKeys.GetValueRefOrNullRef(key);
+                if (!Unsafe.IsNullRef(ref count))
+                {
+                    count += n;
+                    return;
+                }
+            }
+
+            if (KeyCount >= 2 * _maxKeys)
+            {
+                List<KeyValuePair<ushort, long>> held = HeldEgressKeys();
+                KeepKeysUpTo(held.Select(k => k.Key).Order().ElementAt(_maxKeys - 1));
+            }
+
+            if (!_keysCapped || key <= _keyThreshold)
+            {
+                AddKey(key, n);
+            }
+        }
+
+        private void AddKey(ushort key, long n)
+        {
             if (_inlineKeyCount < InlineKeys && _moreKeys is null)
             {
                 _keys[_inlineKeyCount] = key;
@@ -519,13 +716,43 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             (_moreKeys ??= new()).GetValueRefOrAddDefault(key, out _) += n;
         }
 
+        /// <summary>Lets go of the keys above <paramref name="threshold"/> and counts no such key from now on.</summary>
+        private void KeepKeysUpTo(ushort threshold)
+        {
+            List<KeyValuePair<ushort, long>> held = HeldEgressKeys();
+            _keysCapped = true;
+            _keyThreshold = threshold;
+            _inlineKeyCount = 0;
+            _moreKeys = null;
+            foreach ((ushort key, long n) in held)
+            {
+                if (key <= threshold)
+                {
+                    AddKey(key, n);
+                }
+            }
+        }
+
         public override string ToString() =>
             $"{Runs} bytes {Bytes} max {MaxOuterIpLength} near {NearMtu} seen {SeenBySources:x} keys {string.Join(",", EgressKeys())} first {FirstSource.Index} #{FirstFrame}";
 
-        /// <summary>Packets per egress key, in the order the keys were first seen.</summary>
-        public IEnumerable<KeyValuePair<ushort, long>> EgressKeys()
+        /// <summary>Packets per egress key, in the order the keys were first seen: the lowest <c>maxKeys</c> of those seen.</summary>
+        public readonly List<KeyValuePair<ushort, long>> EgressKeys()
         {
-            var all = new List<KeyValuePair<ushort, long>>(_inlineKeyCount + (_moreKeys?.Count ?? 0));
+            List<KeyValuePair<ushort, long>> held = HeldEgressKeys();
+            if (held.Count <= _maxKeys)
+            {
+                return held;
+            }
+
+            ushort limit = held.Select(k => k.Key).Order().ElementAt(_maxKeys - 1);
+            return held.Where(k => k.Key <= limit).ToList();
+        }
+
+        /// <summary>Every key held (all seen that are not above the threshold, complete counts), in the order first seen.</summary>
+        private readonly List<KeyValuePair<ushort, long>> HeldEgressKeys()
+        {
+            var all = new List<KeyValuePair<ushort, long>>(KeyCount);
             for (int i = 0; i < _inlineKeyCount; i++)
             {
                 all.Add(new KeyValuePair<ushort, long>(_keys[i], _counts[i]));
@@ -566,7 +793,28 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         public long LastNs { get; private set; }
 
+        /// <summary>The first state changes (<see cref="MaxChanges"/>); the others are only counted (a session flapping for days).</summary>
         public List<(long Ns, string State, Evidence Evidence)> Changes { get; } = new();
+
+        public long ChangesNotKept { get; private set; }
+
+        /// <summary>The latest state change, kept or not.</summary>
+        public (long Ns, string State, Evidence Evidence) LastChange { get; private set; }
+
+        public const int MaxChanges = 1024;
+
+        private void AddChange((long Ns, string State, Evidence Evidence) change)
+        {
+            LastChange = change;
+            if (Changes.Count < MaxChanges)
+            {
+                Changes.Add(change);
+            }
+            else
+            {
+                ChangesNotKept++;
+            }
+        }
 
         /// <summary>
         /// Continues with the same session in a later part. Its first packet was a change from "none" there (no state
@@ -582,7 +830,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     continue;
                 }
 
-                Changes.Add((ns, state, evidence with { Frames = evidence.Frames.Select(f => f + frameOffset).ToArray() }));
+                AddChange((ns, state, evidence with { Frames = evidence.Frames.Select(f => f + frameOffset).ToArray() }));
+            }
+
+            if (later.ChangesNotKept > 0)
+            {
+                ChangesNotKept += later.ChangesNotKept;
+                (long ns, string state, Evidence evidence) = later.LastChange;
+                LastChange = (ns, state, evidence with { Frames = evidence.Frames.Select(f => f + frameOffset).ToArray() });
             }
 
             Packets += later.Packets;
@@ -592,7 +847,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         public override string ToString() =>
-            $"{Packets} {LastState} {LastDiag} {LastNs} changes {string.Join(" ", Changes.Select(c => $"{c.Ns}/{c.State}/{c.Evidence}"))}";
+            $"{Packets} {LastState} {LastDiag} {LastNs} changes {string.Join(" ", Changes.Select(c => $"{c.Ns}/{c.State}/{c.Evidence}"))} not kept {ChangesNotKept} last {LastChange.Ns}/{LastChange.State}/{LastChange.Evidence}";
 
         public void Observe(in UplinkPacket packet, BfdControlPacket bfd)
         {
@@ -601,7 +856,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             LastDiag = Reporting.LayerNames.Of(bfd.Diagnostic);
             if (!ReferenceEquals(state, LastState) && state != LastState)
             {
-                Changes.Add((packet.TimestampNs, state, new Evidence(packet.Source.Path, packet.Source.Node, [packet.Record.Number], $"bfd {state}")));
+                AddChange((packet.TimestampNs, state, new Evidence(packet.Source.Path, packet.Source.Node, [packet.Record.Number], $"bfd {state}")));
                 LastState = state;
             }
 

@@ -85,4 +85,22 @@ public sealed class AnalysisOptions
 
     /// <summary>Geneve packets whose outer IP packet is at least this close to the MTU are "near" it.</summary>
     public int NearMtuMargin { get; init; } = 50;
+
+    /// <summary>
+    /// Geneve flows (source, destination, VNI) itemised at most, and as many BFD sessions and tunnel endpoints: beyond
+    /// this (a flood of random addresses) the flows ranked first are kept — between the inventory's tunnel endpoints,
+    /// then the lowest — and the packets of the others are only counted. Bounds memory at roughly 20 MB per analysis
+    /// part at the default.
+    /// </summary>
+    public int MaxTunnelFlows { get; init; } = 16_384;
+
+    /// <summary>(capture, source MAC) emission tracks kept at most; beyond: the inventory's MACs, then LXD/OpenStack
+    /// prefixes, then the lowest.</summary>
+    public int MaxEmitters { get; init; } = 16_384;
+
+    /// <summary>(IP, MAC) bindings and announced IPs kept at most; beyond: the inventory's, then the lowest.</summary>
+    public int MaxBindings { get; init; } = 16_384;
+
+    /// <summary>OVN egress port keys itemised per Geneve flow at most (the lowest).</summary>
+    public int MaxEgressKeysPerFlow { get; init; } = 64;
 }

@@ -31,7 +31,10 @@ public sealed class AnalysisMergeTests
     private sealed record Packet(int Source, CaptureRecord Record, byte[] Data);
 
     /// <summary>One file's packets in read order (record numbers 1..N), the sources they map to, and where cuts are most telling.</summary>
-    private sealed record PacketStream(string Name, List<SourceSpec> Sources, List<Packet> Packets, CloudInventory Inventory, List<int> Marks);
+    private sealed record PacketStream(string Name, List<SourceSpec> Sources, List<Packet> Packets, CloudInventory Inventory, List<int> Marks)
+    {
+        public AnalysisOptions? Options { get; init; }
+    }
 
     // ------------------------------------------------------------------ inputs
 
@@ -226,6 +229,76 @@ public sealed class AnalysisMergeTests
 
         CheckSplits(b.Build(new CloudInventory()), seeds: 5, marksAlone: int.MaxValue);
     }
+
+    [Fact]
+    public void FloodsBeyondEveryCapMergeExactly()
+    {
+        // Small caps and a flood of new keys for every capped table (Geneve flows with random egress keys, BFD
+        // sessions, emitters with and without direction, ARP and NA bindings, IPs), beside the traffic of an inventory
+        // that must survive it, and one BFD session flapping past the kept state changes.
+        var options = new AnalysisOptions { MaxTunnelFlows = 40, MaxEmitters = 30, MaxBindings = 30, MaxEgressKeysPerFlow = 5 };
+        using var scenario = new Scenario();
+        scenario.WithOvnInventory();
+        var b = new StreamBuilder("flood.pcapng", "hv1", "hv2");
+        var random = new Random(11);
+        PacketDirection[] directions = [PacketDirection.Outbound, PacketDirection.Inbound, PacketDirection.Unknown];
+        for (int i = 0; i < 8400; i++)
+        {
+            double t = i * 0.01;
+            PacketDirection direction = directions[random.Next(3)];
+            switch (i % 7)
+            {
+                case 0:
+                    b.Add(i % 2, t, FloodFrames.GeneveFlow(random), direction);
+                    break;
+                case 1:
+                    b.Add(0, t, FloodFrames.FromRandomMac(random), direction);
+                    break;
+                case 2:
+                    b.Add(1, t, random.Next(2) == 0 ? FloodFrames.RandomGarp(random) : FloodFrames.RandomNeighborAdvertisement(random), direction);
+                    break;
+                case 3:
+                    b.Add(0, t, Scenario.Ping(Scenario.GatewayMac, Scenario.RouterMac, Scenario.GatewayIp, Scenario.UpstreamIp), PacketDirection.Outbound);
+                    b.Add(1, t, Scenario.Geneve(2, 1, 2, 1, (ushort)random.Next(12)), PacketDirection.Outbound);
+                    break;
+                case 4:
+                    b.Add(1, t, Scenario.Bfd(random.Next(1, 200), random.Next(1, 200), BfdState.Up), direction);
+                    break;
+                default:
+                    b.Add(0, t, Scenario.Bfd(1, 2, (i / 7 % 2) == 0 ? BfdState.Up : BfdState.Down), PacketDirection.Outbound);
+                    break;
+            }
+
+            if (i % 700 == 0)
+            {
+                b.Mark();
+            }
+        }
+
+        PacketStream stream = b.Build(scenario.Inventory) with { Options = options };
+        AnalysisSession one = NewSession(stream);
+        foreach (Packet p in stream.Packets)
+        {
+            one.OnPacket(one.Sources[p.Source], p.Record, p.Data);
+        }
+
+        AnalysisReport report = one.BuildReport();
+        _output.WriteLine(string.Join("\n", report.Notes));
+        foreach (string note in new[] { "Geneve: more than 40 flows", "Geneve: 1 flow(s) carried more than 5 OVN egress port keys", "BFD: more than 40 sessions",
+                     "BFD 192.0.2.11 → 192.0.2.12: 1200 state changes", "Emitters: more than 30", "Announcements: more than 30 (IP, MAC) bindings", "Announcements: more than 30 claimed IPs" })
+        {
+            Assert.Contains(report.Notes, n => n.StartsWith(note, StringComparison.Ordinal));
+        }
+
+        Assert.InRange(report.Tunnels.Count, 1, 40);
+        Assert.Contains(report.Tunnels, t => t.SourceNode == "hv2" && t.DestinationNode == "hv1" && t.Vni == 2 && t.EgressKeys.Count == 5 && t.EgressKeys.Keys.Max() == 4);
+        Assert.Contains(report.Gateways, g => g.Mac == MacAddress.Read(Scenario.GatewayMac) && g.Timeline.Count == 1 && g.Timeline[0].Node == "hv1");
+        Assert.InRange(report.Announcements.Count, 1, 30);
+        Assert.Contains(report.BfdSessions, s => s.SourceNode == "hv1" && s.DestinationNode == "hv2" && s.Changes.Count == BfdStateCap + 1 && s.LastState == "down");
+        CheckSplits(stream, seeds: 6, marksAlone: 4);
+    }
+
+    private const int BfdStateCap = 1024;
 
     [Fact]
     public void L2EvidenceOfCapturesBeyondItsSourceLimitIsOnlyCounted()
@@ -457,7 +530,7 @@ public sealed class AnalysisMergeTests
 
     private static AnalysisSession NewSession(PacketStream stream)
     {
-        var session = new AnalysisSession(stream.Inventory);
+        var session = new AnalysisSession(stream.Inventory, stream.Options);
         foreach (SourceSpec spec in stream.Sources)
         {
             CaptureSource source = session.AddSource(spec.Path, spec.Node, spec.NodeFrom, spec.TransmitOnly);

@@ -61,4 +61,106 @@ public sealed class OrderedTableTests
             Assert.Equal(!expectedMacs.ContainsKey(mac), Unsafe.IsNullRef(ref macs.GetValueRefOrNullRef(mac)));
         }
     }
+
+    [Theory]
+    [InlineData(1, 100, 5000)]
+    [InlineData(2, 7, 40)]
+    [InlineData(3, 500, 600)]
+    [InlineData(4, 64, 64)]
+    public void ACappedTableKeepsTheLowestKeysWithCompleteCountsWhateverTheOrder(int seed, int cap, int distinct)
+    {
+        var random = new Random(seed);
+        ulong[] stream = Enumerable.Range(0, 30_000).Select(_ => (ulong)random.Next(distinct) * 977).ToArray();
+        var counts = stream.GroupBy(k => k).ToDictionary(g => g.Key, g => (long)g.Count());
+        var lowest = counts.Keys.Order().Take(cap).ToHashSet();
+        var expected = stream.Distinct().Where(lowest.Contains).Select(k => new KeyValuePair<ulong, long>(k, counts[k])).ToList();
+
+        foreach (ulong[] order in new[] { stream, stream.Reverse().ToArray(), stream.OrderBy(_ => random.Next()).ToArray() })
+        {
+            (OrderedTable<ulong, long, NumberKeyHasher> table, long notKept) = Count(order, cap);
+            var orderExpected = order.Distinct().Where(lowest.Contains).Select(k => new KeyValuePair<ulong, long>(k, counts[k])).ToList();
+            var beyond = new List<long>();
+            Assert.Equal(orderExpected, table.Kept(beyond));
+            Assert.True(table.Count <= 2 * cap, $"{table.Count} entries held for a cap of {cap}");
+            Assert.Equal(stream.Length, orderExpected.Sum(k => k.Value) + notKept + beyond.Sum());
+            Assert.Equal(distinct > 2 * cap, table.HasThreshold);
+        }
+
+        // Parts of the stream merge to the same table: lower to the other part's threshold, then add its entries.
+        foreach (int cut in new[] { 1, stream.Length / 3, stream.Length - 5 })
+        {
+            (OrderedTable<ulong, long, NumberKeyHasher> first, long firstNotKept) = Count(stream[..cut], cap);
+            (OrderedTable<ulong, long, NumberKeyHasher> second, long secondNotKept) = Count(stream[cut..], cap);
+            long notKept = firstNotKept + secondNotKept;
+            var merged = new OrderedTable<ulong, long, NumberKeyHasher>(cap, Comparer<ulong>.Default, n => notKept += n);
+            foreach ((ulong key, long n) in first)
+            {
+                merged.GetValueRefOrAddDefault(key, out _) = n;
+            }
+
+            if (first.HasThreshold)
+            {
+                merged.LowerThreshold(first.Threshold);
+            }
+
+            if (second.HasThreshold)
+            {
+                merged.LowerThreshold(second.Threshold);
+            }
+
+            foreach ((ulong key, long n) in second)
+            {
+                ref long slot = ref merged.GetValueRefOrAddDefault(key, out bool exists);
+                if (!exists && Unsafe.IsNullRef(ref slot))
+                {
+                    notKept += n;
+                    continue;
+                }
+
+                slot += n;
+            }
+
+            var beyond = new List<long>();
+            Assert.Equal(expected, merged.Kept(beyond));
+            Assert.Equal(stream.Length, expected.Sum(k => k.Value) + notKept + beyond.Sum());
+        }
+    }
+
+    [Fact]
+    public void ACappedTableRanksByItsOrderNotByValue()
+    {
+        // An order that puts multiples of 1000 first keeps them all under a flood of other keys.
+        var order = Comparer<ulong>.Create((a, b) => (a % 1000 != 0).CompareTo(b % 1000 != 0) is int rank && rank != 0 ? rank : b.CompareTo(a));
+        var table = new OrderedTable<ulong, long, NumberKeyHasher>(10, order);
+        for (ulong k = 1; k <= 100_000; k++)
+        {
+            ref long slot = ref table.GetValueRefOrAddDefault(k % 7 == 0 ? k / 7 * 1000 % 10_000 : (k << 20) | 1, out bool exists);
+            if (exists || !Unsafe.IsNullRef(ref slot))
+            {
+                slot++;
+            }
+        }
+
+        Assert.Equal(new ulong[] { 0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000 }, table.Kept().Select(e => e.Key).Order());
+        Assert.All(table.Kept(), e => Assert.True(e.Value >= 1428, $"{e.Key}: {e.Value}"));
+    }
+
+    private static (OrderedTable<ulong, long, NumberKeyHasher> Table, long NotKept) Count(ulong[] keys, int cap)
+    {
+        long notKept = 0;
+        var table = new OrderedTable<ulong, long, NumberKeyHasher>(cap, Comparer<ulong>.Default, n => notKept += n);
+        foreach (ulong key in keys)
+        {
+            ref long slot = ref table.GetValueRefOrAddDefault(key, out bool exists);
+            if (!exists && Unsafe.IsNullRef(ref slot))
+            {
+                notKept++;
+                continue;
+            }
+
+            slot++;
+        }
+
+        return (table, notKept);
+    }
 }
