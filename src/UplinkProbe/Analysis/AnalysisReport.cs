@@ -43,7 +43,30 @@ public sealed class AnalysisReport
     /// <summary>Things a reader should know about how far the answers go (no direction, no inventory, ...).</summary>
     public List<string> Notes { get; } = new();
 
-    public void Add(Finding finding) => Findings.Add(finding);
+    /// <summary>Findings listed at most per (id, subject), e.g. moves of one gateway that flaps all day; the rest are counted in a note.</summary>
+    public const int MaxFindingsPerSubject = 100;
+
+    private readonly Dictionary<(string Id, string? Subject), long> _findingCounts = new();
+
+    public void Add(Finding finding)
+    {
+        (string, string?) key = (finding.Id, finding.Subject);
+        long count = _findingCounts.GetValueOrDefault(key) + 1;
+        _findingCounts[key] = count;
+        if (count <= MaxFindingsPerSubject)
+        {
+            Findings.Add(finding);
+        }
+    }
+
+    /// <summary>A note per (id, subject) that had more findings than are listed.</summary>
+    internal void NoteFindingsNotListed()
+    {
+        foreach (((string id, string? subject), long count) in _findingCounts.Where(c => c.Value > MaxFindingsPerSubject))
+        {
+            Notes.Add($"{id}{(subject is null ? string.Empty : $" ({subject})")}: {count} findings; the first {MaxFindingsPerSubject} are listed");
+        }
+    }
 }
 
 /// <summary>How sure the probe is that a node sent a frame.</summary>

@@ -256,6 +256,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             MarkInterruptedBursts(gateway, report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
+            ListEndsOnly(gateway, report);
         }
 
         AddDirectionFindings(context, report, gateways.Select(g => g.Mac).Concat(inventory.DistributedFloatingIps.Select(f => f.ExternalMac)).ToHashSet());
@@ -299,6 +300,35 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (segment is not null && segment.EndNs < b.StartNs + _options.GarpBurstSpanNs - _options.RunGapNs)
             {
                 report.GarpBursts[i] = b with { Interrupted = true };
+            }
+        }
+    }
+
+    /// <summary>Timeline segments, moves and split brains listed at most per gateway (the first and last half).</summary>
+    public const int MaxListedPerGateway = 1000;
+
+    /// <summary>
+    /// A gateway that flaps or emits sparsely for days has more timeline segments, moves and split brains than anyone
+    /// reads: the first and the last ones are listed (the answer — owner and since when — was taken from all of them).
+    /// </summary>
+    private static void ListEndsOnly(GatewayReport gateway, AnalysisReport report)
+    {
+        int segments = gateway.Timeline.Count, moves = gateway.Failovers.Count, splits = gateway.SplitBrains.Count;
+        if (segments <= MaxListedPerGateway && moves <= MaxListedPerGateway && splits <= MaxListedPerGateway)
+        {
+            return;
+        }
+
+        KeepEnds(gateway.Timeline);
+        KeepEnds(gateway.Failovers);
+        KeepEnds(gateway.SplitBrains);
+        report.Notes.Add($"{gateway.Name}: {segments} timeline segments, {moves} moves and {splits} split brains; the first and last {MaxListedPerGateway / 2} of each are listed");
+
+        static void KeepEnds<T>(List<T> list)
+        {
+            if (list.Count > MaxListedPerGateway)
+            {
+                list.RemoveRange(MaxListedPerGateway / 2, list.Count - MaxListedPerGateway);
             }
         }
     }
@@ -370,6 +400,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 
         segments.Sort((x, y) => x.StartNs.CompareTo(y.StartNs));
         gateway.Timeline.AddRange(segments.Select(x => x.Build()));
+        var garps = report.GarpEvents.Where(e => e.Mac == gateway.Mac && e.Ip.Length > 0).OrderBy(e => e.Ns).ToList();
 
         var events = segments.SelectMany(x => new[] { (Ns: x.StartNs, Start: true, Segment: x), (Ns: x.EndNs, Start: false, Segment: x) })
             .OrderBy(e => e.Ns).ThenBy(e => e.Start ? 0 : 1).ToList();
@@ -377,11 +408,17 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         TimelineBuilder? owner = null;
         long? ownerEndedNs = null;
         long splitStart = -1;
+        var involved = new List<TimelineBuilder>(); // segments active at some time of the current split brain
         foreach ((long ns, bool start, TimelineBuilder segment) in events)
         {
             if (start)
             {
                 active.Add(segment);
+                if (splitStart >= 0)
+                {
+                    involved.Add(segment);
+                }
+
                 if (owner is not null && owner.Node != segment.Node && active.Contains(owner)
                     && segment.EndNs < owner.EndNs && segment.EndNs - segment.StartNs < _options.IntrusionNs)
                 {
@@ -421,10 +458,10 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             if (nodes >= 2 && splitStart < 0)
             {
                 splitStart = ns;
+                involved = [.. active];
             }
             else if (nodes < 2 && splitStart >= 0)
             {
-                var involved = segments.Where(x => x.StartNs <= ns && x.EndNs >= splitStart).ToList();
                 gateway.SplitBrains.Add(new SplitBrainEvent(involved.Select(x => x.Node).Distinct().ToList(), splitStart, ns,
                     involved.Select(x => x.StartNs >= splitStart ? x.FirstEvidence : x.LastEvidence).ToList()));
                 splitStart = -1;
@@ -437,7 +474,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             gateway.ActiveSinceNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].AtNs : segments[0].StartNs;
             gateway.PreviousNode = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].From : null;
             gateway.PreviousUntilNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].FromLastNs ?? gateway.Failovers[^1].AtNs : null;
-            (int seen, int expected, _, _) = GarpsAround(gateway, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, report);
+            (int seen, int expected, _, _) = GarpsAround(gateway, garps, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, report);
             gateway.ActiveGarps = seen;
             gateway.ActiveGarpsExpected = expected;
         }
@@ -447,7 +484,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         {
             long until = i + 1 < gateway.Failovers.Count ? gateway.Failovers[i + 1].AtNs : long.MaxValue;
             FailoverEvent m = gateway.Failovers[i];
-            (int seen, int expected, string verdict, long? firstGarp) = GarpsAround(gateway, m.To, m.AtNs, until, report);
+            (int seen, int expected, string verdict, long? firstGarp) = GarpsAround(gateway, garps, m.To, m.AtNs, until, report);
             gateway.Failovers[i] = m with { GarpsSeen = seen, GarpsExpected = expected, GarpVerdict = verdict, FirstGarpNs = firstGarp };
         }
     }
@@ -458,14 +495,29 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// <summary>
     /// GARPs the new owner sent for the gateway's IPs after a move at <paramref name="atNs"/>, within OVN's schedule and
     /// before the next move (<paramref name="untilNs"/>): counted from the individual announcements, so a claim whose
-    /// first GARP happens to fit the schedule of an earlier claim is still counted from its start.
+    /// first GARP happens to fit the schedule of an earlier claim is still counted from its start. <paramref name="garps"/>
+    /// are the gateway MAC's GARP events with an IP, in time order: one binary search per move, not a scan of all.
     /// </summary>
-    private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, string node, long atNs, long untilNs, AnalysisReport report)
+    private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, List<GarpEvent> garps, string node, long atNs, long untilNs, AnalysisReport report)
     {
+        long from = atNs - _options.RunGapNs;
         long end = Math.Min(untilNs, atNs + _options.GarpBurstSpanNs);
-        var events = report.GarpEvents
-            .Where(e => e.Mac == gateway.Mac && e.Node == node && e.Ip.Length > 0 && e.Ns >= atNs - _options.RunGapNs && e.Ns < end)
-            .ToList();
+        int low = 0, high = garps.Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            (low, high) = garps[middle].Ns < from ? (middle + 1, high) : (low, middle);
+        }
+
+        var events = new List<GarpEvent>();
+        for (int i = low; i < garps.Count && garps[i].Ns < end; i++)
+        {
+            if (garps[i].Node == node)
+            {
+                events.Add(garps[i]);
+            }
+        }
+
         var ips = gateway.Ips.Where(ip => !ip.Contains(':')).Concat(events.Select(e => e.Ip)).Distinct().ToList();
         int expected = Math.Max(1, ips.Count) * _options.GarpsPerBurst;
         int seen = events.GroupBy(e => e.Ip).Sum(g => Math.Min(g.Count(), _options.GarpsPerBurst));

@@ -66,6 +66,71 @@ public sealed class AnalysisFloodTests
         Assert.Contains(report.Notes, n => n.StartsWith($"Announcements: more than {options.MaxBindings} claimed IPs", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AGatewayThatFlapsAllDayListsTheEndsOfItsTimelineAndCountsTheRest()
+    {
+        // hv1 and hv2 take turns emitting the gateway MAC every 3 s (more than the run gap apart): 6,000 segments and
+        // 5,999 moves, each without a GARP.
+        using var scenario = new Scenario();
+        scenario.WithOvnInventory();
+        var session = new AnalysisSession(scenario.Inventory);
+        CaptureSource[] nodes = [session.AddSource("hv1.pcapng", "hv1", "--node"), session.AddSource("hv2.pcapng", "hv2", "--node")];
+        byte[] gateway = Scenario.Ping(Scenario.GatewayMac, Scenario.RouterMac, Scenario.GatewayIp, Scenario.UpstreamIp);
+        const int Segments = 6000;
+        for (int i = 0; i < Segments; i++)
+        {
+            Feed(session, nodes[i % 2], i + 1, Scenario.T0 + (i * 3_000_000_000L), gateway, PacketDirection.Outbound);
+        }
+
+        AnalysisReport report = session.BuildReport();
+        GatewayReport lr0 = Assert.Single(report.Gateways);
+        Assert.Equal("hv2", lr0.ActiveNode);
+        Assert.Equal(Scenario.T0 + ((Segments - 1) * 3_000_000_000L), lr0.ActiveSinceNs);
+        Assert.Equal(GatewayEmitterAnalyzer.MaxListedPerGateway, lr0.Timeline.Count);
+        Assert.Equal(GatewayEmitterAnalyzer.MaxListedPerGateway, lr0.Failovers.Count);
+        Assert.Equal((Scenario.T0, "hv1"), (lr0.Timeline[0].StartNs, lr0.Timeline[0].Node));
+        Assert.Equal((Scenario.T0 + ((Segments - 1) * 3_000_000_000L), "hv2"), (lr0.Timeline[^1].StartNs, lr0.Timeline[^1].Node));
+        Assert.Equal(Scenario.T0 + ((Segments - 500) * 3_000_000_000L), lr0.Timeline[500].StartNs);
+        Assert.Equal(("hv1", "hv2", "missing"), (lr0.Failovers[^1].From, lr0.Failovers[^1].To, lr0.Failovers[^1].GarpVerdict));
+        Assert.Equal(AnalysisReport.MaxFindingsPerSubject, report.Findings.Count(f => f.Id == FindingIds.GatewayMoved));
+        Assert.Equal(AnalysisReport.MaxFindingsPerSubject, report.Findings.Count(f => f.Id == FindingIds.NoGarpAfterMove));
+        Assert.Contains($"{FindingIds.GatewayMoved} (lr0): {Segments - 1} findings; the first {AnalysisReport.MaxFindingsPerSubject} are listed", report.Notes);
+        Assert.Contains($"lr0: {Segments} timeline segments, {Segments - 1} moves and 0 split brains; the first and last 500 of each are listed", report.Notes);
+    }
+
+    [Fact]
+    public void ThousandsOfSplitBrainsAreEachFoundWithTheirNodes()
+    {
+        // hv1 emits the gateway every second, hv2 once every 3 s in between: a split brain each time (the quadratic
+        // search for the segments involved made this slow), the first and last 500 listed.
+        using var scenario = new Scenario();
+        scenario.WithOvnInventory();
+        var session = new AnalysisSession(scenario.Inventory);
+        CaptureSource hv1 = session.AddSource("hv1.pcapng", "hv1", "--node"), hv2 = session.AddSource("hv2.pcapng", "hv2", "--node");
+        byte[] gateway = Scenario.Ping(Scenario.GatewayMac, Scenario.RouterMac, Scenario.GatewayIp, Scenario.UpstreamIp);
+        long number = 0;
+        for (int i = 0; i < 9000; i++)
+        {
+            long ns = Scenario.T0 + (i * 1_000_000_000L);
+            Feed(session, hv1, ++number, ns, gateway, PacketDirection.Outbound);
+            if (i % 3 == 1)
+            {
+                Feed(session, hv2, ++number, ns + 500_000_000, gateway, PacketDirection.Outbound);
+            }
+        }
+
+        AnalysisReport report = session.BuildReport();
+        GatewayReport lr0 = Assert.Single(report.Gateways);
+        Assert.Equal("hv1", lr0.ActiveNode);
+        Assert.Empty(lr0.Failovers);
+        Assert.Equal(GatewayEmitterAnalyzer.MaxListedPerGateway, lr0.SplitBrains.Count);
+        Assert.All(lr0.SplitBrains, s => Assert.Equal(["hv1", "hv2"], s.Nodes));
+        Assert.All(lr0.SplitBrains, s => Assert.Equal(2, s.Evidence.Count));
+        Assert.Equal(Scenario.T0 + 1_500_000_000, lr0.SplitBrains[0].StartNs);
+        Assert.Contains("lr0: 3001 timeline segments, 0 moves and 3000 split brains; the first and last 500 of each are listed", report.Notes);
+        Assert.Contains($"{FindingIds.TwoHostsEmitGatewayMac} (lr0): 3000 findings; the first {AnalysisReport.MaxFindingsPerSubject} are listed", report.Notes);
+    }
+
     private static void Feed(AnalysisSession session, CaptureSource source, long number, long ns, byte[] frame, PacketDirection direction) =>
         session.OnPacket(source, new CaptureRecord
         {
