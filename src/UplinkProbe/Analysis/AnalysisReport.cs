@@ -43,28 +43,36 @@ public sealed class AnalysisReport
     /// <summary>Things a reader should know about how far the answers go (no direction, no inventory, ...).</summary>
     public List<string> Notes { get; } = new();
 
-    /// <summary>Findings listed at most per (id, subject), e.g. moves of one gateway that flaps all day; the rest are counted in a note.</summary>
+    /// <summary>Findings listed at most per (id, subject), e.g. moves of one gateway that flaps all day: the first and the
+    /// latest half (the latest matter to <c>watch</c>); the full count is in a note.</summary>
     public const int MaxFindingsPerSubject = 100;
 
-    private readonly Dictionary<(string Id, string? Subject), long> _findingCounts = new();
+    public void Add(Finding finding) => Findings.Add(finding);
 
-    public void Add(Finding finding)
+    /// <summary>Keeps the first and latest <see cref="MaxFindingsPerSubject"/>/2 findings of each (id, subject) that has more, with a note.</summary>
+    internal void ListFindingEndsOnly()
     {
-        (string, string?) key = (finding.Id, finding.Subject);
-        long count = _findingCounts.GetValueOrDefault(key) + 1;
-        _findingCounts[key] = count;
-        if (count <= MaxFindingsPerSubject)
+        var counts = new Dictionary<(string Id, string? Subject), int>();
+        foreach (Finding f in Findings)
         {
-            Findings.Add(finding);
+            counts[(f.Id, f.Subject)] = counts.GetValueOrDefault((f.Id, f.Subject)) + 1;
         }
-    }
 
-    /// <summary>A note per (id, subject) that had more findings than are listed.</summary>
-    internal void NoteFindingsNotListed()
-    {
-        foreach (((string id, string? subject), long count) in _findingCounts.Where(c => c.Value > MaxFindingsPerSubject))
+        if (counts.Values.All(n => n <= MaxFindingsPerSubject))
         {
-            Notes.Add($"{id}{(subject is null ? string.Empty : $" ({subject})")}: {count} findings; the first {MaxFindingsPerSubject} are listed");
+            return;
+        }
+
+        var seen = new Dictionary<(string Id, string? Subject), int>();
+        Findings.RemoveAll(f =>
+        {
+            int total = counts[(f.Id, f.Subject)];
+            int index = seen[(f.Id, f.Subject)] = seen.GetValueOrDefault((f.Id, f.Subject)) + 1;
+            return total > MaxFindingsPerSubject && index > MaxFindingsPerSubject / 2 && index <= total - (MaxFindingsPerSubject / 2);
+        });
+        foreach (((string id, string? subject), int count) in counts.Where(c => c.Value > MaxFindingsPerSubject))
+        {
+            Notes.Add($"{id}{(subject is null ? string.Empty : $" ({subject})")}: {count} findings; the first and latest {MaxFindingsPerSubject / 2} are listed");
         }
     }
 }

@@ -260,7 +260,7 @@ public sealed class AnalysisSession
             }
         }
 
-        report.NoteFindingsNotListed();
+        report.ListFindingEndsOnly();
         report.Findings.Sort((a, b) => (b.Severity, a.AtNs ?? 0).CompareTo((a.Severity, b.AtNs ?? 0)));
         return report;
     }

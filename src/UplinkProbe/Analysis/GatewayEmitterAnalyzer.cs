@@ -198,6 +198,10 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         CloudInventory inventory = context.Inventory;
+
+        // Looked up per gateway (thousands of them when a GARP flood is taken for gateways), not scanned.
+        ILookup<MacAddress, GarpEvent> garpsByMac = report.GarpEvents.Where(e => e.Ip.Length > 0).ToLookup(e => e.Mac);
+        ILookup<MacAddress, int> burstsByMac = Enumerable.Range(0, report.GarpBursts.Count).ToLookup(i => report.GarpBursts[i].Mac);
         var tracksBeyond = new List<EmissionTrack>();
         ILookup<MacAddress, EmissionTrack> tracks = _tracks.Kept(tracksBeyond).ToLookup(t => MacOf(t.Key), t => t.Value);
         var unattributedBeyond = new List<long>();
@@ -226,7 +230,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                          .GroupBy(a => a.Mac))
             {
                 gateways.Add((byMac.Key, null, byMac.Select(a => a.Ip).Where(ip => ip.Length > 0).Order(StringComparer.Ordinal).ToList(),
-                    new FactSource("packets", LearnedGatewayEvidence(byMac.Key, report))));
+                    new FactSource("packets", LearnedGatewayEvidence(byMac.Key, burstsByMac[byMac.Key], report))));
             }
 
             if (gateways.Count > 0)
@@ -252,8 +256,8 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 gateway.Candidates.AddRange(port.Candidates);
             }
 
-            BuildTimeline(gateway, RunsOf(mac, tracks), report, context);
-            MarkInterruptedBursts(gateway, report);
+            BuildTimeline(gateway, RunsOf(mac, tracks), garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context);
+            MarkInterruptedBursts(gateway, burstsByMac[mac], report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
             ListEndsOnly(gateway, report);
@@ -279,19 +283,13 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         }
     }
 
-    /// <summary>
-    /// Per node, runs closer than the run gap form one segment. The owner of the gateway at any instant is the node
-    /// whose segment started last among those still emitting; when the owner stops while another node still emits,
-    /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
-    /// split brain.
-    /// </summary>
     /// <summary>A GARP burst of a node that stopped emitting the gateway before OVN's schedule ended was cut short by a move, not lost.</summary>
-    private void MarkInterruptedBursts(GatewayReport gateway, AnalysisReport report)
+    private void MarkInterruptedBursts(GatewayReport gateway, IEnumerable<int> burstsOfMac, AnalysisReport report)
     {
-        for (int i = 0; i < report.GarpBursts.Count; i++)
+        foreach (int i in burstsOfMac)
         {
             GarpBurst b = report.GarpBursts[i];
-            if (b.Mac != gateway.Mac || b.Count >= b.Expected)
+            if (b.Count >= b.Expected)
             {
                 continue;
             }
@@ -334,9 +332,9 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     }
 
     /// <summary>Why a MAC seen only in packets is taken for an OVN gateway port: its GARPs, their schedule, its vendor prefix.</summary>
-    private static string LearnedGatewayEvidence(MacAddress mac, AnalysisReport report)
+    private static string LearnedGatewayEvidence(MacAddress mac, IEnumerable<int> burstsOfMac, AnalysisReport report)
     {
-        var bursts = report.GarpBursts.Where(b => b.Mac == mac).ToList();
+        var bursts = burstsOfMac.Select(i => report.GarpBursts[i]).ToList();
         int scheduled = bursts.Count(b => b.Count >= 2);
         string evidence = scheduled > 0
             ? $"sends gratuitous ARP requests on OVN's schedule ({scheduled} burst(s) with gaps of 2, 4, 8, 16 s)"
@@ -379,7 +377,14 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         }
     }
 
-    private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, AnalysisReport report, AnalysisContext context)
+    /// <summary>
+    /// Per node, runs closer than the run gap form one segment. The owner of the gateway at any instant is the node
+    /// whose segment started last among those still emitting; when the owner stops while another node still emits,
+    /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
+    /// split brain.
+    /// <paramref name="garps"/>: the gateway MAC's GARP events with an IP, in time order.
+    /// </summary>
+    private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, List<GarpEvent> garps, AnalysisReport report, AnalysisContext context)
     {
         var segments = new List<TimelineBuilder>();
         foreach (IGrouping<string, EmissionRun> byNode in runs.GroupBy(r => r.Node))
@@ -400,7 +405,6 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 
         segments.Sort((x, y) => x.StartNs.CompareTo(y.StartNs));
         gateway.Timeline.AddRange(segments.Select(x => x.Build()));
-        var garps = report.GarpEvents.Where(e => e.Mac == gateway.Mac && e.Ip.Length > 0).OrderBy(e => e.Ns).ToList();
 
         var events = segments.SelectMany(x => new[] { (Ns: x.StartNs, Start: true, Segment: x), (Ns: x.EndNs, Start: false, Segment: x) })
             .OrderBy(e => e.Ns).ThenBy(e => e.Start ? 0 : 1).ToList();

@@ -94,7 +94,10 @@ public sealed class AnalysisFloodTests
         Assert.Equal(("hv1", "hv2", "missing"), (lr0.Failovers[^1].From, lr0.Failovers[^1].To, lr0.Failovers[^1].GarpVerdict));
         Assert.Equal(AnalysisReport.MaxFindingsPerSubject, report.Findings.Count(f => f.Id == FindingIds.GatewayMoved));
         Assert.Equal(AnalysisReport.MaxFindingsPerSubject, report.Findings.Count(f => f.Id == FindingIds.NoGarpAfterMove));
-        Assert.Contains($"{FindingIds.GatewayMoved} (lr0): {Segments - 1} findings; the first {AnalysisReport.MaxFindingsPerSubject} are listed", report.Notes);
+        var moved = report.Findings.Where(f => f.Id == FindingIds.GatewayMoved).OrderBy(f => f.AtNs).ToList();
+        Assert.Equal(Scenario.T0 + 3_000_000_000L, moved[0].AtNs);
+        Assert.Equal(Scenario.T0 + ((Segments - 1) * 3_000_000_000L), moved[^1].AtNs);
+        Assert.Contains($"{FindingIds.GatewayMoved} (lr0): {Segments - 1} findings; the first and latest {AnalysisReport.MaxFindingsPerSubject / 2} are listed", report.Notes);
         Assert.Contains($"lr0: {Segments} timeline segments, {Segments - 1} moves and 0 split brains; the first and last 500 of each are listed", report.Notes);
     }
 
@@ -128,7 +131,7 @@ public sealed class AnalysisFloodTests
         Assert.All(lr0.SplitBrains, s => Assert.Equal(2, s.Evidence.Count));
         Assert.Equal(Scenario.T0 + 1_500_000_000, lr0.SplitBrains[0].StartNs);
         Assert.Contains("lr0: 3001 timeline segments, 0 moves and 3000 split brains; the first and last 500 of each are listed", report.Notes);
-        Assert.Contains($"{FindingIds.TwoHostsEmitGatewayMac} (lr0): 3000 findings; the first {AnalysisReport.MaxFindingsPerSubject} are listed", report.Notes);
+        Assert.Contains($"{FindingIds.TwoHostsEmitGatewayMac} (lr0): 3000 findings; the first and latest {AnalysisReport.MaxFindingsPerSubject / 2} are listed", report.Notes);
     }
 
     private static void Feed(AnalysisSession session, CaptureSource source, long number, long ns, byte[] frame, PacketDirection direction) =>

@@ -136,6 +136,24 @@ public sealed class WatchEventTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AGarpFloodFromRandomMacsLearnsNoMoreGatewaysThanTheCap()
+    {
+        var feed = new WatchFeed(new CloudInventory());
+        feed.Sent(0, GatewayGarp);
+        var random = new Random(9);
+        for (int i = 0; i < 1000; i++)
+        {
+            feed.Sent(1 + (i * 0.001), FloodFrames.RandomGarp(random));
+        }
+
+        Assert.Equal(GatewayEventTracker.MaxLearnedGateways, feed.Session.Tracker.Status().Count);
+        Assert.Equal(1001 - GatewayEventTracker.MaxLearnedGateways, feed.Session.Tracker.GatewaysNotLearned);
+        Assert.Contains(feed.Session.Tracker.Status(), g => g.Name == "00:16:3e:aa:00:02");
+        Assert.EndsWith($"; 745 GARP requests from MACs beyond the first {GatewayEventTracker.MaxLearnedGateways} not tracked as gateways",
+            feed.Session.Status(WatchFeed.Ns(3), null).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFindingIsReportedOnceWhenItHasSettledAndATransientOneNever()
     {
         var feed = new WatchFeed(WatchFeed.OvnInventory(), "hv1", "hv2");

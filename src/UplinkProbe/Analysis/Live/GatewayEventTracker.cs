@@ -28,6 +28,10 @@ public sealed class GatewayEventTracker : UplinkObserver
     private long _garpWindowStartNs = long.MinValue;
     private int _garpEventsInWindow;
     private long _garpsSuppressed;
+    private long _gatewaysNotLearned;
+
+    /// <summary>Gateways learned from GARP requests at most: a GARP flood from random MACs must not grow the tracker (nor the work of every expiry) without end.</summary>
+    public const int MaxLearnedGateways = 256;
 
     public GatewayEventTracker(CloudInventory inventory, AnalysisOptions options, Action<LiveEvent> emit)
     {
@@ -62,6 +66,9 @@ public sealed class GatewayEventTracker : UplinkObserver
     /// <summary>GARPs not reported one by one because they came faster than the event limit.</summary>
     public long GarpsSuppressed => _garpsSuppressed;
 
+    /// <summary>GARP requests from MACs not taken for gateways because <see cref="MaxLearnedGateways"/> were already tracked.</summary>
+    public long GatewaysNotLearned => _gatewaysNotLearned;
+
     public override void OnPacket(in UplinkPacket packet)
     {
         long ns = packet.TimestampNs;
@@ -80,7 +87,14 @@ public sealed class GatewayEventTracker : UplinkObserver
         if (claim && _learnGateways && claimKind == "gratuitous_request" && !claimedMac.IsMulticast && !_notGateways.Contains(claimedMac)
             && !_gateways.ContainsKey(claimedMac))
         {
-            _gateways[claimedMac] = new GatewayState(claimedMac.ToString(), claimedMac, []);
+            if (_gateways.Count < MaxLearnedGateways)
+            {
+                _gateways[claimedMac] = new GatewayState(claimedMac.ToString(), claimedMac, []);
+            }
+            else
+            {
+                _gatewaysNotLearned++;
+            }
         }
 
         bool outbound = packet.Direction == PacketDirection.Outbound

@@ -105,7 +105,9 @@ public sealed class WatchSession
             KernelDrops = drops?.KernelDrops,
             InterfaceDrops = drops?.InterfaceDrops,
             Gateways = gateways,
-            Text = $"{Analysis.Packets} packets; {gw}{dropText}",
+            Text = $"{Analysis.Packets} packets; {gw}{dropText}" + (Tracker.GatewaysNotLearned > 0
+                ? $"; {Tracker.GatewaysNotLearned} GARP requests from MACs beyond the first {GatewayEventTracker.MaxLearnedGateways} not tracked as gateways"
+                : string.Empty),
         };
     }
 }
