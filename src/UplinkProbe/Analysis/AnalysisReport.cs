@@ -17,8 +17,14 @@ public sealed class AnalysisReport
     public IReadOnlyList<CaptureSource> Sources { get; }
 
     /// <summary>Sources worth listing: a merged file's default source that got no packet (every interface named its node) is left out.</summary>
-    public IEnumerable<CaptureSource> ListedSources =>
-        Sources.Where(s => s.Packets > 0 || s.ReadError is not null || !Sources.Any(o => o != s && o.Path == s.Path));
+    public IEnumerable<CaptureSource> ListedSources
+    {
+        get
+        {
+            var perPath = Sources.GroupBy(s => s.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            return Sources.Where(s => s.Packets > 0 || s.ReadError is not null || perPath[s.Path] == 1);
+        }
+    }
 
     public List<GatewayReport> Gateways { get; } = new();
 

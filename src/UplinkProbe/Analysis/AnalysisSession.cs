@@ -247,6 +247,7 @@ public sealed class AnalysisSession
     public AnalysisReport BuildReport()
     {
         var report = new AnalysisReport(Inventory, _sources);
+        _context.IndexSources();
         foreach (UplinkAnalyzer analyzer in _analyzers)
         {
             analyzer.Complete(_context, report);

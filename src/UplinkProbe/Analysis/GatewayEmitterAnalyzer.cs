@@ -478,7 +478,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             gateway.ActiveSinceNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].AtNs : segments[0].StartNs;
             gateway.PreviousNode = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].From : null;
             gateway.PreviousUntilNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].FromLastNs ?? gateway.Failovers[^1].AtNs : null;
-            (int seen, int expected, _, _) = GarpsAround(gateway, garps, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, report);
+            (int seen, int expected, _, _) = GarpsAround(gateway, garps, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, context);
             gateway.ActiveGarps = seen;
             gateway.ActiveGarpsExpected = expected;
         }
@@ -488,7 +488,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         {
             long until = i + 1 < gateway.Failovers.Count ? gateway.Failovers[i + 1].AtNs : long.MaxValue;
             FailoverEvent m = gateway.Failovers[i];
-            (int seen, int expected, string verdict, long? firstGarp) = GarpsAround(gateway, garps, m.To, m.AtNs, until, report);
+            (int seen, int expected, string verdict, long? firstGarp) = GarpsAround(gateway, garps, m.To, m.AtNs, until, context);
             gateway.Failovers[i] = m with { GarpsSeen = seen, GarpsExpected = expected, GarpVerdict = verdict, FirstGarpNs = firstGarp };
         }
     }
@@ -502,7 +502,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// first GARP happens to fit the schedule of an earlier claim is still counted from its start. <paramref name="garps"/>
     /// are the gateway MAC's GARP events with an IP, in time order: one binary search per move, not a scan of all.
     /// </summary>
-    private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, List<GarpEvent> garps, string node, long atNs, long untilNs, AnalysisReport report)
+    private (int Seen, int Expected, string Verdict, long? FirstGarpNs) GarpsAround(GatewayReport gateway, List<GarpEvent> garps, string node, long atNs, long untilNs, AnalysisContext context)
     {
         long from = atNs - _options.RunGapNs;
         long end = Math.Min(untilNs, atNs + _options.GarpBurstSpanNs);
@@ -529,7 +529,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         string verdict = events.Count == 0 ? "missing"
             : seen >= expected ? "complete"
             : interrupted ? "interrupted"
-            : report.Sources.Any(s => s.Node == node && s.Covers(atNs + _options.GarpBurstSpanNs)) ? "incomplete"
+            : context.NodeObserved(node, atNs + _options.GarpBurstSpanNs) ? "incomplete"
             : "partial";
         return (seen, expected, verdict, events.Count == 0 ? null : events.Min(e => e.Ns));
     }

@@ -61,7 +61,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             flow.NearMtu++;
         }
 
-        flow.SeenBySources |= 1UL << (packet.Source.Index & 63);
+        flow.SeenBySources |= 1UL << Math.Min(packet.Source.Index, 63); // bit 63: the 64th capture or a later one
         Layer geneve = packet.Decoded.Layers[g];
         if (TryGetOvnMetadata(packet.Data.Slice(geneve.Offset, geneve.Length), out OvnGeneveMetadata ovn))
         {
@@ -280,6 +280,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         var kept = _flows.Kept(flowsBeyond);
         long flowPacketsNotKept = _flowPacketsNotKept + flowsBeyond.Sum(f => f.Packets);
         int flowsWithKeysNotKept = 0;
+        bool seenBeyondBits = false;
 
         foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
@@ -310,10 +311,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 }
             }
 
-            foreach (CaptureSource source in context.Sources.Where(s => (flow.SeenBySources & (1UL << (s.Index & 63))) != 0))
+            // Bit 63 names one capture only when there are no more than 64.
+            bool exact = context.Sources.Count <= 64;
+            for (ulong bits = exact ? flow.SeenBySources : flow.SeenBySources & ~(1UL << 63); bits != 0; bits &= bits - 1)
             {
-                r.SeenBy.Add(source.Node);
+                r.SeenBy.Add(context.Sources[BitOperations.TrailingZeroCount(bits)].Node);
             }
+
+            seenBeyondBits |= !exact && (flow.SeenBySources >> 63) != 0;
 
             report.Tunnels.Add(r);
             stateOf[r] = flow;
@@ -372,6 +377,11 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
         }
 
+        if (seenBeyondBits)
+        {
+            report.Notes.Add("Geneve: seen_by names the first 63 captures of this analysis; flows seen by later ones do not list those");
+        }
+
         if (flowsWithKeysNotKept > 0)
         {
             report.Notes.Add($"Geneve: {flowsWithKeysNotKept} flow(s) carried more than {_options.MaxEgressKeysPerFlow} OVN egress port keys; the lowest {_options.MaxEgressKeysPerFlow} of each are listed");
@@ -408,7 +418,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             string? srcNode = flows[0].SourceNode, dstNode = flows[0].DestinationNode;
 
             // The reverse direction was observable if some capture saw traffic arriving at src or leaving dst in both directions.
-            bool observable = context.Sources.Any(s => !s.TransmitOnly && (s.Node == srcNode || s.Node == dstNode));
+            bool observable = (srcNode is not null && context.NodeCapturedBothWays(srcNode)) || (dstNode is not null && context.NodeCapturedBothWays(dstNode));
             if (!observable)
             {
                 continue;
@@ -469,7 +479,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                         continue;
                     }
 
-                    if (!context.Sources.Any(s => (s.Node == node.Name || s.Node == segment.Node) && s.Covers(segment.EndNs)))
+                    if (!context.NodeObserved(node.Name, segment.EndNs) && !context.NodeObserved(segment.Node, segment.EndNs))
                     {
                         continue;
                     }

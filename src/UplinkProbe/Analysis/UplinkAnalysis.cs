@@ -87,9 +87,9 @@ public sealed class UplinkAnalysis
             using (reader)
             {
                 fileSource.Format = reader.Format;
-                var byInterface = new Dictionary<int, CaptureSource>();
+                var sources = new InterfaceSources(fileSource);
                 session.Read(reader, i => node is null
-                    ? SourceForInterface(reader, i, fileSource, byInterface, (n, from) => session.AddSource(path, n, from, tx))
+                    ? SourceForInterface(reader, i, sources, (n, from) => session.AddSource(path, n, from, tx))
                     : fileSource);
                 if (reader.Error is { } error)
                 {
@@ -102,21 +102,21 @@ public sealed class UplinkAnalysis
     }
 
     /// <summary>The source for packets of one interface: its own node when the interface names one, else the file's.</summary>
-    private static CaptureSource SourceForInterface(CaptureReader reader, int interfaceIndex, CaptureSource fileSource,
-        Dictionary<int, CaptureSource> byInterface, Func<string, string, CaptureSource> create)
+    private static CaptureSource SourceForInterface(CaptureReader reader, int interfaceIndex, InterfaceSources sources, Func<string, string, CaptureSource> create)
     {
-        if (byInterface.TryGetValue(interfaceIndex, out CaptureSource? known))
+        if (sources.ByInterface.TryGetValue(interfaceIndex, out CaptureSource? known))
         {
             return known;
         }
 
+        CaptureSource fileSource = sources.FileSource;
         string? interfaceNode = interfaceIndex < reader.Interfaces.Count ? reader.Interfaces[interfaceIndex].Node : null;
         CaptureSource source;
         if (string.IsNullOrEmpty(interfaceNode))
         {
             source = fileSource;
         }
-        else if (fileSource.Packets == 0 && fileSource.NodeFrom == "file name" && !byInterface.Values.Contains(fileSource))
+        else if (fileSource.Packets == 0 && fileSource.NodeFrom == "file name" && !sources.FileSourceUsed)
         {
             // The first interface that names a node takes over the file's default source.
             fileSource.Node = interfaceNode;
@@ -125,10 +125,24 @@ public sealed class UplinkAnalysis
         }
         else
         {
-            source = byInterface.Values.FirstOrDefault(x => x.Node == interfaceNode) ?? create(interfaceNode, "pcapng interface");
+            source = sources.ByNode.GetValueOrDefault(interfaceNode) ?? create(interfaceNode, "pcapng interface");
         }
 
-        byInterface[interfaceIndex] = source;
+        sources.ByInterface[interfaceIndex] = source;
+        sources.FileSourceUsed |= source == fileSource;
+        sources.ByNode.TryAdd(source.Node, source);
         return source;
+    }
+
+    /// <summary>The sources of one file's interfaces so far, by interface and by node (a file can name thousands).</summary>
+    private sealed class InterfaceSources(CaptureSource fileSource)
+    {
+        public CaptureSource FileSource { get; } = fileSource;
+
+        public bool FileSourceUsed { get; set; }
+
+        public Dictionary<int, CaptureSource> ByInterface { get; } = new();
+
+        public Dictionary<string, CaptureSource> ByNode { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -47,8 +47,65 @@ public sealed class AnalysisContext
 
     public IEnumerable<string> NodeNames => Sources.Select(s => s.Node).Distinct(StringComparer.Ordinal);
 
+    // Per node, the time spans its captures cover (merged, in order): a lookup per question, not a scan of every
+    // source (a pcapng file can name thousands of nodes). Made when a report is built, as the sources' times move on.
+    private Dictionary<string, List<(long Start, long End)>>? _coverage;
+    private HashSet<string>? _nodesCapturedBothWays;
+
     /// <summary>True when some capture of <paramref name="node"/> covers the instant.</summary>
-    public bool NodeObserved(string node, long ns) => Sources.Any(s => s.Node == node && s.Covers(ns));
+    public bool NodeObserved(string node, long ns)
+    {
+        if ((_coverage ?? IndexSources()).TryGetValue(node, out List<(long Start, long End)>? spans))
+        {
+            int low = 0, high = spans.Count;
+            while (low < high)
+            {
+                int middle = (low + high) >>> 1;
+                (low, high) = spans[middle].Start <= ns ? (middle + 1, high) : (low, middle);
+            }
+
+            return low > 0 && ns <= spans[low - 1].End;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a capture of <paramref name="node"/> records what it received (not transmit-only).</summary>
+    public bool NodeCapturedBothWays(string node)
+    {
+        if (_nodesCapturedBothWays is null)
+        {
+            IndexSources();
+        }
+
+        return _nodesCapturedBothWays!.Contains(node);
+    }
+
+    /// <summary>Indexes the sources as they are now; called at the start of every report.</summary>
+    internal Dictionary<string, List<(long Start, long End)>> IndexSources()
+    {
+        _nodesCapturedBothWays = Sources.Where(s => !s.TransmitOnly).Select(s => s.Node).ToHashSet(StringComparer.Ordinal);
+        _coverage = new Dictionary<string, List<(long Start, long End)>>(StringComparer.Ordinal);
+        foreach (IGrouping<string, CaptureSource> node in Sources.Where(s => s.FirstNs <= s.LastNs).GroupBy(s => s.Node))
+        {
+            var spans = new List<(long Start, long End)>();
+            foreach (CaptureSource s in node.OrderBy(s => s.FirstNs))
+            {
+                if (spans.Count > 0 && s.FirstNs <= spans[^1].End)
+                {
+                    spans[^1] = (spans[^1].Start, Math.Max(spans[^1].End, s.LastNs));
+                }
+                else
+                {
+                    spans.Add((s.FirstNs, s.LastNs));
+                }
+            }
+
+            _coverage[node.Key] = spans;
+        }
+
+        return _coverage;
+    }
 
     public long EndNs => Sources.Count == 0 ? 0 : Sources.Max(s => s.LastNs);
 }

@@ -134,6 +134,45 @@ public sealed class AnalysisFloodTests
         Assert.Contains($"{FindingIds.TwoHostsEmitGatewayMac} (lr0): 3000 findings; the first and latest {AnalysisReport.MaxFindingsPerSubject / 2} are listed", report.Notes);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void APcapngNamingThousandsOfNodesGivesEachNodeOneSource(bool firstInterfaceNamesANode)
+    {
+        // 3,000 interfaces naming 1,000 nodes (hv{i % 1000}); the first names none, or hv0 and so takes over the file's source.
+        string dir = Directory.CreateTempSubdirectory("uplinkprobe-ifaces-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "many.pcapng");
+            using (var w = PcapNgWriter.Create(path))
+            {
+                for (int i = 0; i < 3000; i++)
+                {
+                    int id = w.AddInterface($"if{i}", LinkType.Ethernet, node: i == 0 && !firstInterfaceNamesANode ? null : $"hv{i % 1000}");
+                    w.WritePacket(id, Scenario.T0 + (i * 1_000_000L), Scenario.Garp(Scenario.GatewayMac, Scenario.GatewayIp), PacketDirection.Outbound);
+                }
+            }
+
+            var analysis = new UplinkAnalysis();
+            analysis.AddCapture(path);
+            AnalysisReport report = analysis.Run();
+            var bySource = report.Sources.Where(s => s.Packets > 0).ToDictionary(s => s.Node, s => (s.Packets, s.NodeFrom));
+            Assert.Equal(firstInterfaceNamesANode ? 1000 : 1001, bySource.Count);
+            Assert.All(Enumerable.Range(1, 999), k => Assert.Equal((3L, "pcapng interface"), bySource[$"hv{k}"]));
+            Assert.Equal((firstInterfaceNamesANode ? 3L : 2L, "pcapng interface"), bySource["hv0"]);
+            if (!firstInterfaceNamesANode)
+            {
+                Assert.Equal((1L, "file name"), bySource["many"]);
+            }
+
+            Assert.Equal(report.Sources.Count, report.Sources.Select(s => s.Node).Distinct().Count());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void Feed(AnalysisSession session, CaptureSource source, long number, long ns, byte[] frame, PacketDirection direction) =>
         session.OnPacket(source, new CaptureRecord
         {
