@@ -173,6 +173,36 @@ public sealed class AnalysisFloodTests
         }
     }
 
+    [Fact]
+    public void SeenByNamesOnlyCapturesItCanTellApart()
+    {
+        // The seen-by mask has a bit per capture for the first 63; the 64th and later share bit 63. Before, a flow seen
+        // by capture 66 was listed as seen by capture 2 (66 mod 64).
+        var session = new AnalysisSession();
+        for (int i = 0; i < 70; i++)
+        {
+            session.AddSource($"hv{i}.pcap", $"hv{i}", "--node");
+        }
+
+        byte[] geneve = Scenario.Geneve(2, 1, 2, 1, 3);
+        Feed(session, session.Sources[66], 1, Scenario.T0, geneve, PacketDirection.Inbound);
+        Feed(session, session.Sources[3], 2, Scenario.T0 + 1, geneve, PacketDirection.Inbound);
+        AnalysisReport report = session.BuildReport();
+        Assert.Equal(["hv3"], Assert.Single(report.Tunnels).SeenBy);
+        Assert.Contains("Geneve: seen_by names the first 63 captures of this analysis; flows seen by later ones do not list those", report.Notes);
+
+        var few = new AnalysisSession();
+        for (int i = 0; i < 64; i++)
+        {
+            few.AddSource($"hv{i}.pcap", $"hv{i}", "--node");
+        }
+
+        Feed(few, few.Sources[63], 1, Scenario.T0, geneve, PacketDirection.Inbound);
+        AnalysisReport exact = few.BuildReport();
+        Assert.Equal(["hv63"], Assert.Single(exact.Tunnels).SeenBy);
+        Assert.DoesNotContain(exact.Notes, n => n.Contains("seen_by", StringComparison.Ordinal));
+    }
+
     private static void Feed(AnalysisSession session, CaptureSource source, long number, long ns, byte[] frame, PacketDirection direction) =>
         session.OnPacket(source, new CaptureRecord
         {
