@@ -206,46 +206,18 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (AnnouncementAnalyzer)later;
-        if (other._bindings.HasThreshold)
-        {
-            _bindings.LowerThreshold(other._bindings.Threshold);
-        }
-
         _bindingClaimsNotKept += other._bindingClaimsNotKept;
-        foreach ((BindingKey key, BindingState theirs) in other._bindings)
+        _bindings.AppendPart(other._bindings, (ref BindingState slot, bool known, in BindingState theirs) =>
         {
-            ref BindingState slot = ref _bindings.GetValueRefOrAddDefault(key, out bool known);
             if (!known)
             {
-                if (Unsafe.IsNullRef(ref slot))
-                {
-                    _bindingClaimsNotKept += theirs.Claims;
-                    continue;
-                }
-
                 slot.Start();
             }
 
             slot.Append(theirs, frameOffset);
-        }
-
-        if (other._ips.HasThreshold)
-        {
-            _ips.LowerThreshold(other._ips.Threshold);
-        }
-
+        }, b => _bindingClaimsNotKept += b.Claims);
         _ipClaimsNotKept += other._ipClaimsNotKept;
-        foreach ((IpKey ip, IpState theirs) in other._ips)
-        {
-            ref IpState slot = ref _ips.GetValueRefOrAddDefault(ip, out bool exists);
-            if (!exists && Unsafe.IsNullRef(ref slot))
-            {
-                _ipClaimsNotKept += theirs.Claims;
-                continue;
-            }
-
-            slot.Append(theirs, frameOffset);
-        }
+        _ips.AppendPart(other._ips, (ref IpState slot, bool _, in IpState theirs) => slot.Append(theirs, frameOffset), i => _ipClaimsNotKept += i.Claims);
     }
 
     /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>

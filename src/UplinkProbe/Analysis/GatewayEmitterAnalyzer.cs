@@ -76,11 +76,9 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         track.Add(packet.TimestampNs, packet.Record.Number, attribution, packet.Has(LayerKind.Arp) && FrameFacts.OuterIndexOf(packet.Decoded, LayerKind.Arp) >= 0);
     }
 
-    private void CountUnattributed(int source, MacAddress mac, long n) => CountUnattributed(Key(source, mac), n);
-
-    private void CountUnattributed(ulong key, long n)
+    private void CountUnattributed(int source, MacAddress mac, long n)
     {
-        ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(key, out bool exists);
+        ref long unattributed = ref _unattributed.GetValueRefOrAddDefault(Key(source, mac), out bool exists);
         if (!exists && Unsafe.IsNullRef(ref unattributed))
         {
             _unattributedNotKept += n;
@@ -102,39 +100,18 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (GatewayEmitterAnalyzer)later;
-        if (other._tracks.HasThreshold)
-        {
-            _tracks.LowerThreshold(other._tracks.Threshold);
-        }
-
         _framesNotKept += other._framesNotKept;
-        foreach ((ulong key, EmissionTrack theirs) in other._tracks)
+        _tracks.AppendPart(other._tracks, (ref EmissionTrack slot, bool exists, in EmissionTrack theirs) =>
         {
-            ref EmissionTrack slot = ref _tracks.GetValueRefOrAddDefault(key, out bool exists);
             if (!exists)
             {
-                if (Unsafe.IsNullRef(ref slot))
-                {
-                    _framesNotKept += theirs.Frames;
-                    continue;
-                }
-
-                slot = new EmissionTrack(sources[SourceOf(key)], _options.RunGapNs);
+                slot = new EmissionTrack(sources[theirs.SourceIndex], _options.RunGapNs);
             }
 
             slot.Append(theirs, frameOffset);
-        }
-
-        if (other._unattributed.HasThreshold)
-        {
-            _unattributed.LowerThreshold(other._unattributed.Threshold);
-        }
-
+        }, t => _framesNotKept += t.Frames);
         _unattributedNotKept += other._unattributedNotKept;
-        foreach ((ulong key, long n) in other._unattributed)
-        {
-            CountUnattributed(key, n);
-        }
+        _unattributed.AppendPart(other._unattributed, (ref long slot, bool _, in long n) => slot += n, n => _unattributedNotKept += n);
     }
 
     /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>
@@ -688,6 +665,8 @@ internal struct EmissionTrack
     public readonly override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
 
     public readonly long Frames => _runs.All.Sum(r => r.Count);
+
+    public readonly int SourceIndex => _source.Index;
 
     public readonly IEnumerable<EmissionRun> Runs()
     {

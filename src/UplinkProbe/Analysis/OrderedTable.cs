@@ -214,6 +214,36 @@ internal sealed class OrderedTable<TKey, TValue, THasher> : IEnumerable<KeyValue
         return kept;
     }
 
+    /// <summary>Merges a value of a later part into this table's slot for its key (<paramref name="exists"/> false: a new
+    /// slot, holding <c>default</c>).</summary>
+    public delegate void MergeValue(ref TValue slot, bool exists, in TValue theirs);
+
+    /// <summary>
+    /// Adds the entries of <paramref name="later"/>, the table of a later part of the same stream, in its order:
+    /// <paramref name="merge"/> for each key this table holds or takes, <paramref name="notKept"/> for each it rejects
+    /// (beyond its cap). Exact for capped tables of the same cap and order (see the remarks).
+    /// </summary>
+    public void AppendPart(OrderedTable<TKey, TValue, THasher> later, MergeValue merge, Action<TValue>? notKept = null)
+    {
+        if (later.HasThreshold)
+        {
+            LowerThreshold(later.Threshold);
+        }
+
+        for (int i = 0; i < later.Count; i++)
+        {
+            ref Entry theirs = ref later._entries[i];
+            ref TValue slot = ref GetValueRefOrAddDefault(theirs.Key, out bool exists);
+            if (!exists && Unsafe.IsNullRef(ref slot))
+            {
+                notKept?.Invoke(theirs.Value);
+                continue;
+            }
+
+            merge(ref slot, exists, theirs.Value);
+        }
+    }
+
     /// <summary>
     /// Lets go of every key above <paramref name="threshold"/> and rejects such keys from now on, unless the
     /// threshold is already lower. For a merge: the other part could not count keys above its threshold.

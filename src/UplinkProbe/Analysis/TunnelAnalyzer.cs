@@ -27,8 +27,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     internal TunnelAnalyzer(AnalysisOptions options, KeepPriorities priorities)
     {
         _options = options;
-        _flows = new(options.MaxTunnelFlows, new FlowOrder(priorities), f => _flowPacketsNotKept += f.Packets);
-        _bfd = new(options.MaxTunnelFlows, new BfdOrder(priorities), b => _bfdPacketsNotKept += b.Packets);
+        _flows = new(options.MaxTunnelFlows, new EndpointPairOrder<FlowKey>(priorities, k => (k.Src, k.Dst, k.Vni)), f => _flowPacketsNotKept += f.Packets);
+        _bfd = new(options.MaxTunnelFlows, new EndpointPairOrder<BfdKey>(priorities, k => (k.Src, k.Dst, k.Source)), b => _bfdPacketsNotKept += b.Packets);
         _learnedEndpoints = new(options.MaxTunnelFlows, Comparer<IpKey>.Default);
     }
 
@@ -190,61 +190,20 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (TunnelAnalyzer)later;
-        if (other._flows.HasThreshold)
-        {
-            _flows.LowerThreshold(other._flows.Threshold);
-        }
-
         _flowPacketsNotKept += other._flowPacketsNotKept;
-        foreach ((FlowKey key, FlowState theirs) in other._flows)
+        _flows.AppendPart(other._flows, (ref FlowState slot, bool exists, in FlowState theirs) =>
         {
-            ref FlowState slot = ref _flows.GetValueRefOrAddDefault(key, out bool exists);
             if (!exists)
             {
-                if (Unsafe.IsNullRef(ref slot))
-                {
-                    _flowPacketsNotKept += theirs.Packets;
-                    continue;
-                }
-
                 slot = new FlowState(_options.RunGapNs, _options.MaxEgressKeysPerFlow, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
             }
 
             slot.Append(theirs, frameOffset);
-        }
-
-        if (other._learnedEndpoints.HasThreshold)
-        {
-            _learnedEndpoints.LowerThreshold(other._learnedEndpoints.Threshold);
-        }
-
-        foreach ((IpKey ip, string node) in other._learnedEndpoints)
-        {
-            _learnedEndpoints.TryAdd(ip, node);
-        }
-
-        if (other._bfd.HasThreshold)
-        {
-            _bfd.LowerThreshold(other._bfd.Threshold);
-        }
-
+        }, f => _flowPacketsNotKept += f.Packets);
+        _learnedEndpoints.AppendPart(other._learnedEndpoints, (ref string slot, bool exists, in string node) => slot = exists ? slot : node);
         _bfdPacketsNotKept += other._bfdPacketsNotKept;
-        foreach ((BfdKey key, BfdState theirs) in other._bfd)
-        {
-            ref BfdState slot = ref _bfd.GetValueRefOrAddDefault(key, out bool exists);
-            if (!exists)
-            {
-                if (Unsafe.IsNullRef(ref slot))
-                {
-                    _bfdPacketsNotKept += theirs.Packets;
-                    continue;
-                }
-
-                slot = new BfdState();
-            }
-
-            slot.Append(theirs, frameOffset);
-        }
+        _bfd.AppendPart(other._bfd, (ref BfdState slot, bool exists, in BfdState theirs) => (exists ? slot : slot = new BfdState()).Append(theirs, frameOffset),
+            b => _bfdPacketsNotKept += b.Packets);
     }
 
     /// <summary>What a report shows (the kept entries), not what the tables hold at the moment.</summary>
@@ -550,22 +509,19 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         public static bool Same(in FlowKey a, in FlowKey b) => a.Equals(b);
     }
 
-    /// <summary>Flows between the inventory's tunnel endpoints first (both ends known, then one), then by (source, destination, VNI).</summary>
-    private sealed class FlowOrder(KeepPriorities priorities) : IComparer<FlowKey>
+    /// <summary>
+    /// Keys of a pair of tunnel endpoints (flows, BFD sessions): pairs between the inventory's tunnel endpoints first
+    /// (both ends known, then one), then by source, destination and the key's last part (VNI, capture).
+    /// </summary>
+    private sealed class EndpointPairOrder<TKey>(KeepPriorities priorities, Func<TKey, (IpKey Src, IpKey Dst, long Last)> parts) : IComparer<TKey>
     {
-        public int Compare(FlowKey a, FlowKey b)
+        public int Compare(TKey? a, TKey? b)
         {
-            int rank = Rank(a).CompareTo(Rank(b));
-            if (rank != 0)
-            {
-                return rank;
-            }
-
-            int src = a.Src.CompareTo(b.Src);
-            return src != 0 ? src : a.Dst.CompareTo(b.Dst) is int dst && dst != 0 ? dst : a.Vni.CompareTo(b.Vni);
+            (IpKey srcA, IpKey dstA, long lastA) = parts(a!);
+            (IpKey srcB, IpKey dstB, long lastB) = parts(b!);
+            int rank = (priorities.RankOfEncapIp(srcA) + priorities.RankOfEncapIp(dstA)).CompareTo(priorities.RankOfEncapIp(srcB) + priorities.RankOfEncapIp(dstB));
+            return rank != 0 ? rank : srcA.CompareTo(srcB) is int src && src != 0 ? src : dstA.CompareTo(dstB) is int dst && dst != 0 ? dst : lastA.CompareTo(lastB);
         }
-
-        private int Rank(in FlowKey key) => priorities.RankOfEncapIp(key.Src) + priorities.RankOfEncapIp(key.Dst);
     }
 
     /// <summary>A BFD session as one capture saw it.</summary>
@@ -574,24 +530,6 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         public static ulong Hash(in BfdKey key) => IpKeyHasher.Hash(key.Src) ^ (IpKeyHasher.Hash(key.Dst) * 0x1656_67B1_9E37_79F9UL) ^ ((ulong)(uint)key.Source << 40);
 
         public static bool Same(in BfdKey a, in BfdKey b) => a.Equals(b);
-    }
-
-    /// <summary>Sessions between the inventory's tunnel endpoints first, then by (source, destination, capture).</summary>
-    private sealed class BfdOrder(KeepPriorities priorities) : IComparer<BfdKey>
-    {
-        public int Compare(BfdKey a, BfdKey b)
-        {
-            int rank = Rank(a).CompareTo(Rank(b));
-            if (rank != 0)
-            {
-                return rank;
-            }
-
-            int src = a.Src.CompareTo(b.Src);
-            return src != 0 ? src : a.Dst.CompareTo(b.Dst) is int dst && dst != 0 ? dst : a.Source.CompareTo(b.Source);
-        }
-
-        private int Rank(in BfdKey key) => priorities.RankOfEncapIp(key.Src) + priorities.RankOfEncapIp(key.Dst);
     }
 
     /// <summary>A flow's counters. A struct kept in the flow table's entry beside its key: the packet path touches that

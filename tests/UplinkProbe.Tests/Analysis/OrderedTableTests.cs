@@ -86,39 +86,15 @@ public sealed class OrderedTableTests
             Assert.Equal(distinct > 2 * cap, table.HasThreshold);
         }
 
-        // Parts of the stream merge to the same table: lower to the other part's threshold, then add its entries.
+        // Parts of the stream merge to the same table (AppendPart: lower to the other part's threshold, then add its entries).
         foreach (int cut in new[] { 1, stream.Length / 3, stream.Length - 5 })
         {
             (OrderedTable<ulong, long, NumberKeyHasher> first, long firstNotKept) = Count(stream[..cut], cap);
             (OrderedTable<ulong, long, NumberKeyHasher> second, long secondNotKept) = Count(stream[cut..], cap);
             long notKept = firstNotKept + secondNotKept;
             var merged = new OrderedTable<ulong, long, NumberKeyHasher>(cap, Comparer<ulong>.Default, n => notKept += n);
-            foreach ((ulong key, long n) in first)
-            {
-                merged.GetValueRefOrAddDefault(key, out _) = n;
-            }
-
-            if (first.HasThreshold)
-            {
-                merged.LowerThreshold(first.Threshold);
-            }
-
-            if (second.HasThreshold)
-            {
-                merged.LowerThreshold(second.Threshold);
-            }
-
-            foreach ((ulong key, long n) in second)
-            {
-                ref long slot = ref merged.GetValueRefOrAddDefault(key, out bool exists);
-                if (!exists && Unsafe.IsNullRef(ref slot))
-                {
-                    notKept += n;
-                    continue;
-                }
-
-                slot += n;
-            }
+            merged.AppendPart(first, (ref long slot, bool exists, in long n) => slot += n);
+            merged.AppendPart(second, (ref long slot, bool exists, in long n) => slot += n, n => notKept += n);
 
             var beyond = new List<long>();
             Assert.Equal(expected, merged.Kept(beyond));
