@@ -70,15 +70,14 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     private const ulong KindMask = (1UL << (SourceShift - KindShift)) - 1;
 
     // Keyed by (capture index, kind, source MAC) packed into one ulong in that order of significance, so the keys
-    // compare as the tuples would and a lookup hashes one number.
-    private readonly Dictionary<ulong, Entry> _entries = [];
+    // compare as the tuples would and a lookup hashes one number. Capped: the lowest keys are kept.
+    private readonly OrderedTable<ulong, Entry, NumberKeyHasher> _entries;
     private readonly Dictionary<ulong, string> _ownMacs = []; // source MACs each node was seen sending (outbound), for names
     private readonly Dictionary<ulong, string> _probeNames = [];
     private long _overflow;
     private long _beyondSources;
 
-    // Once _entries is full: its keys, the highest first, so a lower new key can take the place of the highest.
-    private PriorityQueue<ulong, ulong>? _highest;
+    public L2EvidenceAnalyzer() => _entries = new(MaxEntries, Comparer<ulong>.Default, e => _overflow += e.Frames);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnPacket(in UplinkPacket packet)
@@ -119,17 +118,16 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
             return;
         }
 
-        ulong key = KeyOf(packet.Source.Index, kind, source.Value);
-        ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+        ref Entry entry = ref _entries.GetValueRefOrAddDefault(KeyOf(packet.Source.Index, kind, source.Value), out bool exists);
+        if (!exists)
         {
-            if (_entries.Count >= MaxEntries && !MakeRoomFor(key))
+            if (Unsafe.IsNullRef(ref entry))
             {
                 _overflow++;
                 return;
             }
 
-            _entries[key] = new Entry { Frames = 1, FirstNs = packet.TimestampNs, LastNs = packet.TimestampNs };
+            entry = new Entry { Frames = 1, FirstNs = packet.TimestampNs, LastNs = packet.TimestampNs };
             return;
         }
 
@@ -139,34 +137,20 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     }
 
     /// <summary>
-    /// The kept entries are always the lowest keys among all seen (a kept key was kept from its first frame on, so
-    /// its counts are complete), which is also what keeping the lowest of this part's and the later part's kept
-    /// entries gives. Own MACs and probe names keep their first value and the first keys up to the cap: the later
-    /// part's are added in its order while there is room.
+    /// The kept entries are the lowest keys among all seen (<see cref="OrderedTable{TKey, TValue, THasher}"/>'s cap),
+    /// which parts merge to exactly. Own MACs and probe names keep their first value and the first keys up to the cap:
+    /// the later part's are added in its order while there is room.
     /// </summary>
     internal override void Append(UplinkAnalyzer later, long frameOffset, IReadOnlyList<CaptureSource> sources)
     {
         var other = (L2EvidenceAnalyzer)later;
-        foreach ((ulong key, Entry theirs) in other._entries)
-        {
-            ref Entry entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
-            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
-            {
-                entry.Frames += theirs.Frames;
-                entry.FirstNs = Math.Min(entry.FirstNs, theirs.FirstNs);
-                entry.LastNs = Math.Max(entry.LastNs, theirs.LastNs);
-            }
-            else if (_entries.Count < MaxEntries || MakeRoomFor(key))
-            {
-                _entries[key] = theirs;
-            }
-            else
-            {
-                _overflow += theirs.Frames;
-            }
-        }
-
         _overflow += other._overflow;
+        _entries.AppendPart(other._entries, (ref Entry entry, bool exists, in Entry theirs) => entry = !exists ? theirs : new Entry
+        {
+            Frames = entry.Frames + theirs.Frames,
+            FirstNs = Math.Min(entry.FirstNs, theirs.FirstNs),
+            LastNs = Math.Max(entry.LastNs, theirs.LastNs),
+        }, e => _overflow += e.Frames);
         _beyondSources += other._beyondSources;
         foreach ((ulong mac, string node) in other._ownMacs)
         {
@@ -187,14 +171,15 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
 
     internal override void WriteState(TextWriter w)
     {
-        // The entries' order is not kept (a full table drops its highest key) and nothing depends on it.
-        foreach ((ulong key, Entry e) in _entries.OrderBy(x => x.Key))
+        // Nothing depends on the entries' order (the report sorts them), so the state lists them by key.
+        var beyond = new List<Entry>();
+        foreach ((ulong key, Entry e) in _entries.Kept(beyond).OrderBy(x => x.Key))
         {
             (int source, L2EvidenceKind kind, ulong mac) = Unpack(key);
             w.WriteLine($"entry {source} {kind} {new MacAddress(mac)} {e.Frames} {e.FirstNs}..{e.LastNs}");
         }
 
-        w.WriteLine($"overflow {_overflow} beyond sources {_beyondSources}");
+        w.WriteLine($"overflow {_overflow + beyond.Sum(e => e.Frames)} beyond sources {_beyondSources}");
         foreach ((ulong mac, string node) in _ownMacs)
         {
             w.WriteLine($"own {new MacAddress(mac)} {node}");
@@ -211,35 +196,12 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     private static (int Source, L2EvidenceKind Kind, ulong Mac) Unpack(ulong key) =>
         ((int)(key >> SourceShift), (L2EvidenceKind)((key >> KindShift) & KindMask), key & 0xFFFF_FFFF_FFFFUL);
 
-    /// <summary>With the entries full: drops the highest key (its frames become overflow) if <paramref name="key"/> is lower.</summary>
-    private bool MakeRoomFor(ulong key)
-    {
-        if (_highest is null)
-        {
-            _highest = new(MaxEntries, Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
-            foreach (ulong k in _entries.Keys)
-            {
-                _highest.Enqueue(k, k);
-            }
-        }
-
-        ulong highest = _highest.Peek();
-        if (key >= highest)
-        {
-            return false;
-        }
-
-        _highest.DequeueEnqueue(key, key);
-        _entries.Remove(highest, out Entry dropped);
-        _overflow += dropped.Frames;
-        return true;
-    }
-
     public override void Complete(AnalysisContext context, AnalysisReport report)
     {
         // Merge per node (a node may have several captures) and name the sources.
         var merged = new Dictionary<(string Node, L2EvidenceKind Kind, ulong Mac), Entry>();
-        foreach ((ulong key, Entry e) in _entries)
+        var beyond = new List<Entry>();
+        foreach ((ulong key, Entry e) in _entries.Kept(beyond))
         {
             (int index, L2EvidenceKind kind, ulong mac) = Unpack(key);
             string node = context.Sources[index].Node;
@@ -264,9 +226,10 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
             report.L2Evidence.Add(new L2EvidenceRow(node, kind, address, name, e.Frames, e.FirstNs, e.LastNs));
         }
 
-        if (_overflow > 0)
+        long overflow = _overflow + beyond.Sum(e => e.Frames);
+        if (overflow > 0)
         {
-            report.Notes.Add($"broadcast/multicast evidence: {_overflow} frames from more than {MaxEntries} (node, kind, source) combinations were not itemised");
+            report.Notes.Add($"broadcast/multicast evidence: {overflow} frames from more than {MaxEntries} (node, kind, source) combinations were not itemised");
         }
 
         if (_beyondSources > 0)
