@@ -182,7 +182,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         var tracksBeyond = new List<EmissionTrack>();
         ILookup<MacAddress, EmissionTrack> tracks = _tracks.Kept(tracksBeyond).ToLookup(t => MacOf(t.Key), t => t.Value);
         var unattributedBeyond = new List<long>();
-        _unattributed.Kept(unattributedBeyond);
+        List<KeyValuePair<ulong, long>> unattributed = _unattributed.Kept(unattributedBeyond);
         long framesNotKept = _framesNotKept + tracksBeyond.Sum(t => t.Frames) + _unattributedNotKept + unattributedBeyond.Sum();
         if (framesNotKept > 0)
         {
@@ -240,7 +240,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             ListEndsOnly(gateway, report);
         }
 
-        AddDirectionFindings(context, report, gateways.Select(g => g.Mac).Concat(inventory.DistributedFloatingIps.Select(f => f.ExternalMac)).ToHashSet());
+        AddDirectionFindings(context, report, unattributed, gateways.Select(g => g.Mac).Concat(inventory.DistributedFloatingIps.Select(f => f.ExternalMac)).ToHashSet());
 
         foreach (FloatingIpInfo fip in inventory.DistributedFloatingIps)
         {
@@ -337,11 +337,11 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     }
 
     /// <summary>A capture without direction that holds broadcast frames of a gateway: who sent them cannot be proven from it.</summary>
-    private void AddDirectionFindings(AnalysisContext context, AnalysisReport report, HashSet<MacAddress> gatewayMacs)
+    private static void AddDirectionFindings(AnalysisContext context, AnalysisReport report, List<KeyValuePair<ulong, long>> unattributed, HashSet<MacAddress> gatewayMacs)
     {
         foreach (CaptureSource source in context.Sources.Where(s => !s.HasDirection))
         {
-            long frames = _unattributed.Kept().Where(u => SourceOf(u.Key) == source.Index && gatewayMacs.Contains(MacOf(u.Key))).Sum(u => u.Value);
+            long frames = unattributed.Where(u => SourceOf(u.Key) == source.Index && gatewayMacs.Contains(MacOf(u.Key))).Sum(u => u.Value);
             if (frames == 0)
             {
                 continue;
