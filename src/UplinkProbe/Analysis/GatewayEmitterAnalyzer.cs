@@ -483,15 +483,8 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     {
         long from = atNs - _options.RunGapNs;
         long end = Math.Min(untilNs, atNs + _options.GarpBurstSpanNs);
-        int low = 0, high = garps.Count;
-        while (low < high)
-        {
-            int middle = (low + high) >>> 1;
-            (low, high) = garps[middle].Ns < from ? (middle + 1, high) : (low, middle);
-        }
-
         var events = new List<GarpEvent>();
-        for (int i = low; i < garps.Count && garps[i].Ns < end; i++)
+        for (int i = SortedLists.CountBefore(garps, e => e.Ns < from); i < garps.Count && garps[i].Ns < end; i++)
         {
             if (garps[i].Node == node)
             {

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Decoding;
 
@@ -61,14 +58,14 @@ internal sealed class KeepPriorities
     private static void AddIp(HashSet<IpKey> set, string text)
     {
         int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (!IPAddress.TryParse(slash < 0 ? text : text[..slash], out IPAddress? address))
+        ReadOnlySpan<char> address = slash < 0 ? text : text.AsSpan(0, slash);
+        if (Ipv4Address.TryParse(address, out Ipv4Address v4))
         {
-            return;
+            set.Add(IpKey.Of(v4));
         }
-
-        byte[] bytes = address.GetAddressBytes();
-        set.Add(address.AddressFamily == AddressFamily.InterNetwork
-            ? IpKey.Of(new Ipv4Address(BinaryPrimitives.ReadUInt32BigEndian(bytes)))
-            : IpKey.ReadIpv6(bytes));
+        else if (Ipv6Address.TryParse(address, out Ipv6Address v6))
+        {
+            set.Add(IpKey.Of(v6));
+        }
     }
 }

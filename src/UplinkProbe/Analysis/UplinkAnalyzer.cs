@@ -57,14 +57,8 @@ public sealed class AnalysisContext
     {
         if ((_coverage ?? IndexSources()).TryGetValue(node, out List<(long Start, long End)>? spans))
         {
-            int low = 0, high = spans.Count;
-            while (low < high)
-            {
-                int middle = (low + high) >>> 1;
-                (low, high) = spans[middle].Start <= ns ? (middle + 1, high) : (low, middle);
-            }
-
-            return low > 0 && ns <= spans[low - 1].End;
+            int started = SortedLists.CountBefore(spans, s => s.Start <= ns);
+            return started > 0 && ns <= spans[started - 1].End;
         }
 
         return false;

@@ -203,6 +203,25 @@ public sealed class AnalysisFloodTests
         Assert.DoesNotContain(exact.Notes, n => n.Contains("seen_by", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void TheInventorysAddressesAndMacsRankFirst()
+    {
+        using var scenario = new Scenario();
+        scenario.WithOvnInventory();
+        scenario.Inventory.GatewayPorts[0].NatExternalIps.Add("2001:db8::10");
+        var priorities = new KeepPriorities(scenario.Inventory);
+        Assert.Equal(0, priorities.RankOfEncapIp(IpKey.Of(new Ipv4Address(192, 0, 2, 11))));
+        Assert.Equal(1, priorities.RankOfEncapIp(IpKey.Of(new Ipv4Address(192, 0, 2, 99))));
+        Assert.Equal(0, priorities.RankOfIp(IpKey.Of(new Ipv4Address(203, 0, 113, 10)))); // from "203.0.113.10/24"
+        Assert.True(Ipv6Address.TryParse("2001:db8::10", out Ipv6Address v6));
+        Assert.Equal(0, priorities.RankOfIp(IpKey.Of(v6)));
+        Assert.Equal(1, priorities.RankOfIp(IpKey.Of(new Ipv4Address(203, 0, 113, 11))));
+        Assert.Equal(0, priorities.RankOfMac(MacAddress.Read(Scenario.GatewayMac).Value));
+        Assert.Equal(0, priorities.RankOfMac(MacAddress.Read(Scenario.NodeMac(2)).Value));
+        Assert.Equal(1, priorities.RankOfMac(0xfa163e000001UL));
+        Assert.Equal(2, priorities.RankOfMac(0x020000000001UL));
+    }
+
     private static void Feed(AnalysisSession session, CaptureSource source, long number, long ns, byte[] frame, PacketDirection direction) =>
         session.OnPacket(source, new CaptureRecord
         {
