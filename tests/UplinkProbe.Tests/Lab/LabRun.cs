@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
@@ -18,6 +19,11 @@ internal sealed class LabRun
         GatewayMac = MacAddress.Parse(lab.RootElement.GetProperty("router").GetProperty("gateway_port").GetProperty("mac").GetString());
         CrPort = lab.RootElement.GetProperty("router").GetProperty("chassisredirect_port").GetString()!;
         Nodes = lab.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!).ToList();
+        foreach (JsonElement node in lab.RootElement.GetProperty("nodes").EnumerateArray())
+        {
+            EncapIps[node.GetProperty("name").GetString()!] = node.GetProperty("encap_ip").GetString()!;
+        }
+
         Phases = File.ReadLines(Path.Combine(dir, "phases.jsonl")).Where(l => l.Length > 0).Select(l =>
         {
             using JsonDocument d = JsonDocument.Parse(l);
@@ -35,8 +41,12 @@ internal sealed class LabRun
         foreach (string node in Nodes)
         {
             TransmittedGatewayFrames[node] = ReadTransmitted(Path.Combine(dir, $"{node}-uplink-out.pcap"));
+            SentGeneve[node] = ReadSentGeneve(Path.Combine(dir, $"{node}-tunnel.pcap"), Ipv4Address.Parse(EncapIps[node]));
         }
     }
+
+    /// <summary>One Geneve packet a node sent on its tunnel NIC: when, to which outer address, VNI, OVN egress port key.</summary>
+    public readonly record struct GenevePacket(long Ns, Ipv4Address Destination, uint Vni, int? EgressKey);
 
     public sealed record Phase(string Label, long StartNs, long EndNs, string ExpectedActive, string? SbAtEnd);
 
@@ -55,6 +65,12 @@ internal sealed class LabRun
 
     /// <summary>Per node: every frame it transmitted with the gateway MAC as source, and whether it was a GARP.</summary>
     public Dictionary<string, List<(long Ns, bool Garp)>> TransmittedGatewayFrames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per node: its tunnel endpoint address (lab.json).</summary>
+    public Dictionary<string, string> EncapIps { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per node: every Geneve packet it sent from its encap address, read from its tunnel NIC's capture.</summary>
+    public Dictionary<string, List<GenevePacket>> SentGeneve { get; } = new(StringComparer.Ordinal);
 
     public static LabRun Load(string dir) => new(dir);
 
@@ -84,5 +100,38 @@ internal sealed class LabRun
         }
 
         return frames;
+    }
+
+    /// <summary>
+    /// Geneve sent from <paramref name="encapIp"/>, found with fixed offsets (Ethernet, IPv4, UDP to 6081, Geneve with
+    /// OVN's option first, as the lab's OVS sends it) — not with the decoder or the tunnel analyzer the test checks.
+    /// </summary>
+    private static List<GenevePacket> ReadSentGeneve(string path, Ipv4Address encapIp)
+    {
+        var sent = new List<GenevePacket>();
+        using CaptureReader reader = CaptureFile.Open(path);
+        while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
+        {
+            if (data.Length < 14 + 20 + 8 + 8 || data[12] != 0x08 || data[13] != 0x00 || data[23] != 17 || Ipv4Address.Read(data[26..]) != encapIp)
+            {
+                continue;
+            }
+
+            int udp = 14 + ((data[14] & 0x0F) * 4);
+            if (data.Length < udp + 16 || BinaryPrimitives.ReadUInt16BigEndian(data[(udp + 2)..]) != 6081)
+            {
+                continue;
+            }
+
+            int geneve = udp + 8;
+            uint vni = BinaryPrimitives.ReadUInt32BigEndian(data[(geneve + 4)..]) >> 8;
+            int optionsLength = (data[geneve] & 0x3F) * 4;
+            int? egress = optionsLength >= 8 && data.Length >= geneve + 16 && BinaryPrimitives.ReadUInt16BigEndian(data[(geneve + 8)..]) == 0x0102 && data[geneve + 10] == 0x80
+                ? BinaryPrimitives.ReadUInt16BigEndian(data[(geneve + 14)..])
+                : null;
+            sent.Add(new GenevePacket(record.TimestampNs, Ipv4Address.Read(data[30..]), vni, egress));
+        }
+
+        return sent;
     }
 }
