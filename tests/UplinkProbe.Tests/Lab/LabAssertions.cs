@@ -94,7 +94,7 @@ internal static class LabAssertions
         string node = finding.Subject!;
         long at = finding.AtNs!.Value;
         return gateway.Timeline.Any(s => s.Node != node && s.StartNs <= at && at <= s.EndNs && s.EndNs - at >= 5_000_000_000
-            && !run.SentGeneve[node].Any(g => g.Ns > at && g.Ns <= s.EndNs && g.Destination == Ipv4Address.Parse(run.EncapIps[s.Node])
+            && !run.SentGeneve[node].Any(g => g.Ns > at && g.Ns <= s.EndNs && g.Destination == run.EncapIps[s.Node]
                                              && g.Vni == (uint)port.DatapathKey!.Value && (port.PortKey is not int key || g.EgressKey == key)));
     }
 

@@ -21,7 +21,7 @@ internal sealed class LabRun
         Nodes = lab.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()!).ToList();
         foreach (JsonElement node in lab.RootElement.GetProperty("nodes").EnumerateArray())
         {
-            EncapIps[node.GetProperty("name").GetString()!] = node.GetProperty("encap_ip").GetString()!;
+            EncapIps[node.GetProperty("name").GetString()!] = Ipv4Address.Parse(node.GetProperty("encap_ip").GetString());
         }
 
         Phases = File.ReadLines(Path.Combine(dir, "phases.jsonl")).Where(l => l.Length > 0).Select(l =>
@@ -41,7 +41,7 @@ internal sealed class LabRun
         foreach (string node in Nodes)
         {
             TransmittedGatewayFrames[node] = ReadTransmitted(Path.Combine(dir, $"{node}-uplink-out.pcap"));
-            SentGeneve[node] = ReadSentGeneve(Path.Combine(dir, $"{node}-tunnel.pcap"), Ipv4Address.Parse(EncapIps[node]));
+            SentGeneve[node] = ReadSentGeneve(Path.Combine(dir, $"{node}-tunnel.pcap"), EncapIps[node]);
         }
     }
 
@@ -67,7 +67,7 @@ internal sealed class LabRun
     public Dictionary<string, List<(long Ns, bool Garp)>> TransmittedGatewayFrames { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Per node: its tunnel endpoint address (lab.json).</summary>
-    public Dictionary<string, string> EncapIps { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Ipv4Address> EncapIps { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Per node: every Geneve packet it sent from its encap address, read from its tunnel NIC's capture.</summary>
     public Dictionary<string, List<GenevePacket>> SentGeneve { get; } = new(StringComparer.Ordinal);
