@@ -316,11 +316,10 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         string evidence = scheduled > 0
             ? $"sends gratuitous ARP requests on OVN's schedule ({scheduled} burst(s) with gaps of 2, 4, 8, 16 s)"
             : "sends gratuitous ARP requests";
-        ulong prefix = mac.Value >> 24;
-        return prefix switch
+        return PortMacPrefixes.Of(mac.Value) switch
         {
-            0x00163e => evidence + "; 00:16:3e is the prefix LXD/MicroCloud give OVN router ports",
-            0xfa163e => evidence + "; fa:16:3e is the prefix OpenStack gives its ports",
+            PortMacPrefixes.Lxd => evidence + "; 00:16:3e is the prefix LXD/MicroCloud give OVN router ports",
+            PortMacPrefixes.OpenStack => evidence + "; fa:16:3e is the prefix OpenStack gives its ports",
             _ => evidence,
         };
     }

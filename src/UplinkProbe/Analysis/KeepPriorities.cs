@@ -53,7 +53,7 @@ internal sealed class KeepPriorities
     public int RankOfIp(in IpKey ip) => _ips.Contains(ip) ? 0 : 1;
 
     /// <summary>0 for a MAC of the inventory, 1 for LXD's 00:16:3e and OpenStack's fa:16:3e prefixes, 2 otherwise.</summary>
-    public int RankOfMac(ulong mac) => _macs.Contains(mac) ? 0 : (mac >> 24) is 0x00163e or 0xfa163e ? 1 : 2;
+    public int RankOfMac(ulong mac) => _macs.Contains(mac) ? 0 : PortMacPrefixes.IsPortPrefix(mac) ? 1 : 2;
 
     private static void AddIp(HashSet<IpKey> set, string text)
     {
