@@ -68,7 +68,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # composite image of the app and the framework (see src/UplinkProbe.Cli/UplinkProbe.Cli.csproj), so neither start-up
 # nor the report JIT-compiles library code (the hot loops are marked AggressiveOptimization and are compiled fully
 # optimized at first call either way).
-log "publishing Release (self-contained, ReadyToRun composite; about 2 minutes)"
+log "publishing Release (self-contained, trimmed, ReadyToRun composite; about a minute)"
 rid=linux-$(dotnet --info | sed -n 's/^ *Architecture: *//p' | head -1)
 [[ $rid == linux- ]] && rid=linux-x64
 publish=$root/artifacts/bench-publish
