@@ -13,6 +13,9 @@ namespace UplinkProbe.Tests.Cli;
 /// and exit with the same code from both. The tests run the built CLI everywhere else; this is what ties the published
 /// one to them.
 /// </summary>
+/// <remarks>Runs alone (its own collection, not parallel): the publish keeps both cores busy for a minute, which the live
+/// tests' timeouts should not have to absorb.</remarks>
+[Collection(nameof(ShippedBuildCollection))]
 public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
@@ -140,3 +143,6 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
 
     private static string Head(string text) => text.Length <= 4000 ? text : text[..4000] + "\n…";
 }
+
+[CollectionDefinition(nameof(ShippedBuildCollection), DisableParallelization = true)]
+public sealed class ShippedBuildCollection;
