@@ -7,8 +7,8 @@ public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, 
 
 /// <summary>
 /// Groups time-ordered events into runs separated by gaps longer than a threshold. The open run lives in fields of
-/// this struct, which its owner keeps as a field (mutated in place, no extra object to reach per event); a list
-/// entry is allocated only when a run closes.
+/// this struct, which its owner keeps as a field (mutated in place, no extra object to reach per event); a closed run
+/// is written to a compact log (<see cref="ClosedRuns"/>, about 10 bytes a run).
 /// </summary>
 /// <remarks>
 /// An event closes the open run when it is more than the gap after the run's latest event so far (<c>EndNs</c>, the
@@ -17,7 +17,7 @@ public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, 
 internal struct ActivityRuns
 {
     private readonly long _gapNs;
-    private List<ActivityRun>? _closed;
+    private ClosedRuns? _closed;
     private bool _open;
     private long _start, _end, _count, _firstFrame, _lastFrame;
 
@@ -97,11 +97,65 @@ internal struct ActivityRuns
     /// <summary>Number of runs so far (closed and open).</summary>
     public readonly int Count => (_closed?.Count ?? 0) + (_open ? 1 : 0);
 
-    public readonly IEnumerable<ActivityRun> All => !_open ? _closed ?? [] : (_closed ?? []).Append(Open);
+    public readonly IEnumerable<ActivityRun> All => !_open ? _closed?.All() ?? [] : (_closed?.All() ?? []).Append(Open);
 
-    public readonly long LastNs => _open ? _end : _closed is { Count: > 0 } c ? c[^1].EndNs : long.MinValue;
+    public readonly long LastNs => _open ? _end : _closed is { Count: > 0 } c ? c.LastEndNs : long.MinValue;
 
     public readonly override string ToString() => string.Join(" ", All.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}]"));
 
     private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
+}
+
+/// <summary>
+/// Closed runs in order, each written as five varints (<see cref="VarintLog"/>) relative to the run before: start after
+/// the previous end, duration, event count, first frame after the previous last frame, frames spanned. Wrapping
+/// arithmetic makes the round trip exact for any values, hostile timestamps included.
+/// </summary>
+internal sealed class ClosedRuns
+{
+    private readonly VarintLog _log = new();
+    private long _lastEnd;
+    private long _lastFrame;
+
+    public int Count { get; private set; }
+
+    public long LastEndNs => _lastEnd;
+
+    /// <summary>Bytes the runs take (tests).</summary>
+    public int Bytes => _log.Length;
+
+    public void Add(in ActivityRun run)
+    {
+        unchecked
+        {
+            _log.Write(run.StartNs - _lastEnd);
+            _log.Write(run.EndNs - run.StartNs);
+            _log.Write(run.Count);
+            _log.Write(run.FirstFrame - _lastFrame);
+            _log.Write(run.LastFrame - run.FirstFrame);
+        }
+
+        _lastEnd = run.EndNs;
+        _lastFrame = run.LastFrame;
+        Count++;
+    }
+
+    /// <summary>The runs written so far (a later <see cref="Add"/> does not disturb an enumeration under way).</summary>
+    public IEnumerable<ActivityRun> All()
+    {
+        VarintLog.Reader reader = _log.Read();
+        long end = 0, frame = 0;
+        while (!reader.AtEnd)
+        {
+            unchecked
+            {
+                long start = end + reader.Next();
+                end = start + reader.Next();
+                long count = reader.Next();
+                long first = frame + reader.Next();
+                frame = first + reader.Next();
+                yield return new ActivityRun(start, end, count, first, frame);
+            }
+        }
+    }
 }

@@ -611,8 +611,9 @@ internal struct EmissionTrack
     private readonly CaptureSource _source;
     private ActivityRuns _runs;
 
-    // ARP frames and proof per run: closed runs in the list, the open run in fields (updated for every frame).
-    private readonly List<(long Arp, bool Proven)> _closedExtras = new();
+    // ARP frames and proof per run: closed runs in the log (one varint each: ARP frames × 2 + proven), the open run in
+    // fields (updated for every frame).
+    private readonly VarintLog _closedExtras = new();
     private bool _hasOpen;
     private long _openArp;
     private bool _openProven;
@@ -673,7 +674,7 @@ internal struct EmissionTrack
     {
         if (_hasOpen)
         {
-            _closedExtras.Add((_openArp, _openProven));
+            _closedExtras.Write((_openArp << 1) | (_openProven ? 1L : 0L));
         }
 
         _hasOpen = true;
@@ -682,5 +683,20 @@ internal struct EmissionTrack
     }
 
     /// <summary>One entry per run, in order.</summary>
-    private readonly List<(long Arp, bool Proven)> Extras() => _hasOpen ? [.. _closedExtras, (_openArp, _openProven)] : [.. _closedExtras];
+    private readonly List<(long Arp, bool Proven)> Extras()
+    {
+        var extras = new List<(long Arp, bool Proven)>();
+        for (VarintLog.Reader reader = _closedExtras.Read(); !reader.AtEnd;)
+        {
+            long value = reader.Next();
+            extras.Add((value >> 1, (value & 1) != 0));
+        }
+
+        if (_hasOpen)
+        {
+            extras.Add((_openArp, _openProven));
+        }
+
+        return extras;
+    }
 }
