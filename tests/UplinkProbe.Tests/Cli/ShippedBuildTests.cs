@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using UplinkProbe.Tests.Live;
 using UplinkProbe.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;
@@ -32,7 +32,7 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
         string published = Publish(root);
         string lab = Path.Combine(root, "captures", "ovn-lab");
         string yamlInventory = Path.Combine(_dir, "inventory.yaml");
-        (int written, _, string writeError) = Run(BuiltCli, ["inventory", "--from-dir", Path.Combine(lab, "cp", "09-geneve-isolate"), "-o", yamlInventory], root);
+        (int written, _, string writeError) = RunBuilt(["inventory", "--from-dir", Path.Combine(lab, "cp", "09-geneve-isolate"), "-o", yamlInventory], root);
         Assert.True(written == 0, writeError);
 
         List<string[]> commands =
@@ -59,8 +59,8 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
 
         foreach (string[] args in commands)
         {
-            (int builtExit, string builtOut, string builtErr) = Run(BuiltCli, args, root);
-            (int shippedExit, string shippedOut, string shippedErr) = Run([published], args, root);
+            (int builtExit, string builtOut, string builtErr) = RunBuilt(args, root);
+            (int shippedExit, string shippedOut, string shippedErr) = Run(Command(published, args), root, CommandTimeout);
             string what = string.Join(' ', args);
             Assert.True(builtOut == shippedOut, $"{what}: stdout differs\n--- built\n{Head(builtOut)}\n--- published\n{Head(shippedOut)}");
             Assert.True(builtErr == shippedErr, $"{what}: stderr differs\n--- built\n{Head(builtErr)}\n--- published\n{Head(shippedErr)}");
@@ -69,9 +69,6 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static string[] BuiltCli =>
-        [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet", Path.Combine(AppContext.BaseDirectory, "uplinkprobe.dll")];
-
     /// <summary>Publishes a copy of the sources (its own bin and obj, away from the build the tests run from); returns the executable.</summary>
     private string Publish(string root)
     {
@@ -79,8 +76,9 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
         CopySources(Path.Combine(root, "src"), Path.Combine(copy, "src"));
         File.Copy(Path.Combine(root, "Directory.Build.props"), Path.Combine(copy, "Directory.Build.props"));
         string outDir = Path.Combine(_dir, "published");
-        string[] publish = [BuiltCli[0], "publish", Path.Combine(copy, "src", "UplinkProbe.Cli"), "-c", "Release", "-r", "linux-x64", "-o", outDir,
-            "--disable-build-servers", "-nodeReuse:false", "-nologo"];
+        ProcessStartInfo publish = Command(CliProcess.DotnetHost, ["publish", Path.Combine(copy, "src", "UplinkProbe.Cli"), "-c", "Release", "-r", "linux-x64",
+            "-o", outDir, "--disable-build-servers", "-nodeReuse:false", "-nologo"]);
+        publish.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         (int exit, string stdout, string stderr) = Run(publish, copy, PublishTimeout);
         string warnings = string.Join('\n', stdout.Split('\n').Where(l => l.Contains("warning", StringComparison.OrdinalIgnoreCase) && !l.Contains(" 0 Warning", StringComparison.Ordinal)));
         Assert.True(exit == 0, $"dotnet publish failed ({exit}):\n{Head(stdout)}\n{Head(stderr)}");
@@ -108,37 +106,39 @@ public sealed class ShippedBuildTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private (int Exit, string Stdout, string Stderr) Run(string[] command, IEnumerable<string> args, string workingDirectory) =>
-        Run([.. command, .. args], workingDirectory, CommandTimeout);
-
-    private (int Exit, string Stdout, string Stderr) Run(string[] command, string workingDirectory, TimeSpan timeout)
+    /// <summary>The CLI the tests build, as every other CLI test runs it (<see cref="CliProcess.AddDotnetCli"/>).</summary>
+    private static (int Exit, string Stdout, string Stderr) RunBuilt(IEnumerable<string> args, string workingDirectory)
     {
-        var psi = new ProcessStartInfo(command[0])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (string arg in command.Skip(1))
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        CliProcess.AddDotnetCli(psi, args, CliEnvironment);
+        return Run(psi, workingDirectory, CommandTimeout);
+    }
+
+    private static ProcessStartInfo Command(string file, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in args)
         {
             psi.ArgumentList.Add(arg);
         }
 
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["UPLINKPROBE_NO_WARMUP"] = "1";
-        using var process = Process.Start(psi)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        foreach ((string key, string value) in CliEnvironment)
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            output.WriteLine($"{string.Join(' ', command)}: killed after {timeout}");
+            psi.Environment[key] = value;
         }
 
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return psi;
+    }
+
+    /// <summary>The same for both builds: no report warm-up thread (it only takes CPU here) and the CLI's own defaults.</summary>
+    private static Dictionary<string, string> CliEnvironment => new() { ["UPLINKPROBE_NO_WARMUP"] = "1", ["DOTNET_NOLOGO"] = "1" };
+
+    private static (int Exit, string Stdout, string Stderr) Run(ProcessStartInfo psi, string workingDirectory, TimeSpan timeout)
+    {
+        psi.WorkingDirectory = workingDirectory;
+        using var process = new CliProcess(psi);
+        int exit = process.WaitForExit(timeout);
+        return (exit, process.Stdout, process.Stderr);
     }
 
     private static string Head(string text) => text.Length <= 4000 ? text : text[..4000] + "\n…";
