@@ -425,23 +425,6 @@ public sealed class PcapNgReaderTests
             CaptureTestIo.ReadAll(warm); // let the JIT settle first
         }
 
-        long least = Allocations.Least(3, () =>
-        {
-            using var reader = CaptureTestIo.Open(file);
-            Assert.True(reader.TryReadNext(out _, out _));
-            int n = 0, comments = 0;
-            long allocated = Allocations.During(() =>
-            {
-                while (reader.TryReadNext(out _, out _))
-                {
-                    n++;
-                    comments += reader.CurrentComment.Length;
-                }
-            });
-            Assert.Equal(2999, n);
-            Assert.Equal(2999, comments);
-            return allocated;
-        }, out IReadOnlyList<long> passes);
-        Assert.True(least == 0, $"bytes allocated per pass: {string.Join(", ", passes)}");
+        Allocations.AssertReadingAllocatesNothing(() => CaptureTestIo.Open(file), 2999, reader => reader.CurrentComment.Length, expectedSum: 2999);
     }
 }

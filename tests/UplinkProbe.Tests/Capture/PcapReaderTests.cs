@@ -280,21 +280,6 @@ public sealed class PcapReaderTests
             CaptureTestIo.ReadAll(warm); // let the JIT settle first
         }
 
-        long least = Allocations.Least(3, () =>
-        {
-            using var reader = CaptureTestIo.Open(file);
-            Assert.True(reader.TryReadNext(out _, out _));
-            int n = 0;
-            long allocated = Allocations.During(() =>
-            {
-                while (reader.TryReadNext(out _, out _))
-                {
-                    n++;
-                }
-            });
-            Assert.Equal(4999, n);
-            return allocated;
-        }, out IReadOnlyList<long> passes);
-        Assert.True(least == 0, $"bytes allocated per pass: {string.Join(", ", passes)}");
+        Allocations.AssertReadingAllocatesNothing(() => CaptureTestIo.Open(file), 4999);
     }
 }

@@ -185,22 +185,7 @@ public sealed class ReadAheadTests : IDisposable
             CaptureTestIo.ReadAll(warm);
         }
 
-        long least = Allocations.Least(3, () =>
-        {
-            using CaptureReader reader = CaptureFile.Open(path, SmallChunks);
-            Assert.True(reader.TryReadNext(out _, out _));
-            int n = 0;
-            long allocated = Allocations.During(() =>
-            {
-                while (reader.TryReadNext(out _, out _))
-                {
-                    n++;
-                }
-            });
-            Assert.Equal(4999, n);
-            return allocated;
-        }, out IReadOnlyList<long> passes);
-        Assert.True(least == 0, $"bytes allocated per pass: {string.Join(", ", passes)}");
+        Allocations.AssertReadingAllocatesNothing(() => CaptureFile.Open(path, SmallChunks), 4999);
     }
 
     /// <summary>Every corpus capture and a few hundred mutants of them: read-ahead and the plain reader agree on everything.</summary>

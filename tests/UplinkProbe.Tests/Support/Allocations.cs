@@ -1,3 +1,6 @@
+using UplinkProbe.Capture;
+using Xunit;
+
 namespace UplinkProbe.Tests.Support;
 
 /// <summary>
@@ -32,5 +35,33 @@ internal static class Allocations
         long before = GC.GetAllocatedBytesForCurrentThread();
         work();
         return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    /// <summary>
+    /// Asserts that a reader made by <paramref name="open"/> reads every record after its first without allocating (the
+    /// least of three passes), and that it reads <paramref name="expectedRecords"/> of them; <paramref name="perRecord"/>,
+    /// when given, runs inside the measurement for each record and its results must add up to <paramref name="expectedSum"/>.
+    /// </summary>
+    public static void AssertReadingAllocatesNothing(Func<CaptureReader> open, int expectedRecords, Func<CaptureReader, long>? perRecord = null, long expectedSum = 0)
+    {
+        long least = Least(3, () =>
+        {
+            using CaptureReader reader = open();
+            Assert.True(reader.TryReadNext(out _, out _));
+            int n = 0;
+            long sum = 0;
+            long allocated = During(() =>
+            {
+                while (reader.TryReadNext(out _, out _))
+                {
+                    n++;
+                    sum += perRecord?.Invoke(reader) ?? 0;
+                }
+            });
+            Assert.Equal(expectedRecords, n);
+            Assert.Equal(expectedSum, sum);
+            return allocated;
+        }, out IReadOnlyList<long> passes);
+        Assert.True(least == 0, $"bytes allocated per pass: {string.Join(", ", passes)}");
     }
 }
