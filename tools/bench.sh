@@ -64,8 +64,8 @@ if [[ ${#need[@]} -gt 0 ]]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-# The CLI is timed as it is shipped: `dotnet publish -r RID`, which the project makes self-contained with one ReadyToRun
-# composite image of the app and the framework (see src/UplinkProbe.Cli/UplinkProbe.Cli.csproj), so neither start-up
+# The CLI is timed as it is shipped: `dotnet publish -r RID`, which the project makes self-contained, with the framework
+# trimmed and one ReadyToRun composite image of the app and the framework (see src/UplinkProbe.Cli/UplinkProbe.Cli.csproj), so neither start-up
 # nor the report JIT-compiles library code (the hot loops are marked AggressiveOptimization and are compiled fully
 # optimized at first call either way).
 log "publishing Release (self-contained, trimmed, ReadyToRun composite; about a minute)"
