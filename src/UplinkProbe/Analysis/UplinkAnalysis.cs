@@ -44,17 +44,12 @@ public sealed class UplinkAnalysis
             CaptureSource fileSource = session.AddSource(path, node ?? Path.GetFileNameWithoutExtension(path), node is null ? "file name" : "--node", tx);
             if (Threads > 1 && CaptureFileParts.TryOpen(path, Threads, out CaptureFileParts? parts, _fileOptions))
             {
-                // Classic pcap: one interface, so every packet is the file's source. Parts are created before any reading.
+                // Classic pcap: one interface, so every packet is the file's source. A part made while the file is read (a
+                // split) copies only the sources' names, set before reading, from the session that reads the first part.
                 using (parts)
                 {
                     fileSource.Format = CaptureFormat.Pcap;
-                    AnalysisSession[] sessions = new AnalysisSession[parts.Count];
-                    for (int i = 0; i < sessions.Length; i++)
-                    {
-                        sessions[i] = i == 0 ? session : session.CreatePart();
-                    }
-
-                    IReadOnlyList<PartResult<AnalysisSession>> results = parts.Read(i => sessions[i], (reader, part) =>
+                    IReadOnlyList<PartResult<AnalysisSession>> results = parts.Read(i => i == 0 ? session : session.CreatePart(), (reader, part) =>
                     {
                         CaptureSource source = part.Sources[fileSource.Index];
                         part.Read(reader, _ => source);

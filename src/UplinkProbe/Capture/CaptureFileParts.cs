@@ -19,6 +19,12 @@ namespace UplinkProbe.Capture;
 /// exactly on that offset. If it steps over it, it reads on to the end of the file and the parts after it are dropped;
 /// if it stops before it (the end of the file, or a damaged record that stops reading), so do their results. Either
 /// way the outcome is what one reader would have produced, only slower.</para>
+/// <para>The parts are kept balanced while they are read: a thread whose part is done splits the part with the most
+/// bytes left at about the middle of what is left (found as above) and reads the second half, while the part's own
+/// reader stops where the new one starts (<see cref="Splits"/>). Parts end within a few milliseconds of one another
+/// instead of tens to hundreds (the speed of a core on a shared machine varies), and stay few and contiguous, so
+/// merging their results costs no more than before. A split is checked like any part start: should the reader
+/// already be past it, or the start be inside a record, that reader reads on and the parts after it are dropped.</para>
 /// <para>Record numbers (<see cref="CaptureRecord.Number"/>) restart at 1 in every part: add
 /// <see cref="PartResult{TState}.FrameOffset"/> to get the number in the file.</para>
 /// </remarks>
@@ -38,30 +44,78 @@ public sealed class CaptureFileParts : IDisposable
 
     private readonly SafeFileHandle _handle;
     private readonly MappedFile? _mapped;
-    private readonly PcapReader[] _readers;
-    private readonly long[] _starts;
-    private readonly bool[] _reachedEnd;
-    private volatile int _abandonFrom = int.MaxValue;
+    private readonly PcapReader _first;
+    private readonly long _length;
+    private readonly long _minPartBytes;
+    private readonly CaptureFileOptions _options;
+    private readonly object _lock = new();
+
+    // Every part in file order (guarded by _lock; parts are added by splits while the file is read).
+    private readonly List<Part> _parts = [];
+
+    // Parts that start at or after this offset are not used (a part before them ran past its end or failed).
+    private long _abandonFrom = long.MaxValue;
     private bool _read;
 
-    private CaptureFileParts(SafeFileHandle handle, MappedFile? mapped, PcapReader first, long[] starts, long length, CaptureFileOptions options)
+    private CaptureFileParts(SafeFileHandle handle, MappedFile? mapped, PcapReader first, long[] starts, long length, CaptureFileOptions options, long minPartBytes)
     {
         _handle = handle;
         _mapped = mapped;
-        _starts = starts;
-        _readers = new PcapReader[starts.Length];
-        _reachedEnd = new bool[starts.Length];
-        first.BecomeFirstPart(this, starts.Length > 1 ? starts[1] : long.MaxValue);
-        _readers[0] = first;
+        _first = first;
+        _length = length;
+        _options = options;
+        _minPartBytes = minPartBytes;
+        InitialCount = starts.Length;
+        var part0 = new Part(0, first);
+        first.BecomeFirstPart(this, part0, starts.Length > 1 ? starts[1] : long.MaxValue);
+        _parts.Add(part0);
         for (int i = 1; i < starts.Length; i++)
         {
             long end = i + 1 < starts.Length ? starts[i + 1] : long.MaxValue;
-            _readers[i] = new PcapReader(CaptureBuffer.ForFilePart(handle, length, starts[i], options, mapped), first, this, i, end);
+            var part = new Part(starts[i], null);
+            part.Reader = new PcapReader(CaptureBuffer.ForFilePart(handle, length, starts[i], options, mapped), first, this, part, end);
+            _parts.Add(part);
         }
     }
 
-    /// <summary>Number of parts (at least 2).</summary>
-    public int Count => _readers.Length;
+    /// <summary>One part: where it starts, its reader, and what reading it gave.</summary>
+    internal sealed class Part(long start, PcapReader? reader)
+    {
+        public long Start { get; } = start;
+
+        public PcapReader Reader { get; set; } = reader!;
+
+        public object? State { get; set; }
+
+        public ExceptionDispatchInfo? Error { get; set; }
+
+        /// <summary>Its reader landed exactly where the next part starts.</summary>
+        public bool ReachedEnd { get; set; }
+
+        /// <summary>Its reader stepped over the next part's start and reads on to the end of the file.</summary>
+        public bool RanPast { get; set; }
+
+        /// <summary>Its thread is done with it (no split may take from it any more).</summary>
+        public bool Finished { get; set; }
+    }
+
+    /// <summary>Number of parts: at least 2, and more after <see cref="Read{TState}"/> when parts were split.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _parts.Count;
+            }
+        }
+    }
+
+    /// <summary>Parts the file was cut into before reading: one per thread that reads it.</summary>
+    public int InitialCount { get; }
+
+    /// <summary>Parts made while reading by splitting a part that had the most left to read.</summary>
+    public int Splits { get; private set; }
 
     /// <summary>True when the parts read the file in place from a memory mapping (<see cref="CaptureFileOptions.MemoryMap"/>).</summary>
     public bool IsMapped => _mapped is not null;
@@ -69,14 +123,23 @@ public sealed class CaptureFileParts : IDisposable
     /// <summary>Address of the mapping (0 when not mapped), for tests that look it up in /proc/self/smaps.</summary>
     internal unsafe nint MappingAddress => _mapped is null ? 0 : (nint)_mapped.Pointer;
 
-    /// <summary>File offset where each part starts.</summary>
-    public IReadOnlyList<long> Starts => _starts;
+    /// <summary>File offset where each part starts (after <see cref="Read{TState}"/>: including the splits).</summary>
+    public IReadOnlyList<long> Starts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _parts.Select(p => p.Start).ToArray();
+            }
+        }
+    }
 
     /// <summary>
     /// The reader of the first part. After <see cref="Read{TState}"/> it holds the file's interfaces, the statistics of
     /// every part whose results count, and the error where reading stopped (if any): use it as the reader of the whole file.
     /// </summary>
-    public CaptureReader First => _readers[0];
+    public CaptureReader First => _first;
 
     /// <summary>
     /// Opens <paramref name="path"/> in up to <paramref name="maxParts"/> parts. False — open the file with
@@ -162,7 +225,7 @@ public sealed class CaptureFileParts : IDisposable
                 return false;
             }
 
-            parts = new CaptureFileParts(handle, mapped, first, starts.ToArray(), length, partOptions);
+            parts = new CaptureFileParts(handle, mapped, first, starts.ToArray(), length, partOptions, minPartBytes);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -175,10 +238,12 @@ public sealed class CaptureFileParts : IDisposable
     }
 
     /// <summary>
-    /// Reads every part on its own thread (the first on the caller's): <paramref name="create"/> makes a part's state,
-    /// <paramref name="readPart"/> reads the part's reader to its end into it. Returns the states whose results count, in
-    /// file order, with the number of packets before each. An exception of a part that counts (an I/O error) is thrown
-    /// here, after every thread has stopped. Can be called once.
+    /// Reads every part on its own thread (the first on the caller's), splitting the part with the most left to read
+    /// whenever a thread is done with its own: <paramref name="create"/> makes a part's state (called with 0 for the
+    /// first part, then 1, 2, … in the order parts are made, from the thread that will read the part),
+    /// <paramref name="readPart"/> reads the part's reader to its end into it. Returns the states whose results count,
+    /// in file order, with the number of packets before each. An exception of a part that counts (an I/O error) is
+    /// thrown here, after every thread has stopped. Can be called once.
     /// </summary>
     public IReadOnlyList<PartResult<TState>> Read<TState>(Func<int, TState> create, Action<CaptureReader, TState> readPart)
     {
@@ -190,83 +255,166 @@ public sealed class CaptureFileParts : IDisposable
         }
 
         _read = true;
-        var states = new TState[Count];
-        var errors = new ExceptionDispatchInfo?[Count];
-        var threads = new Thread[Count];
-        for (int i = 0; i < Count; i++)
+        Part[] initial;
+        lock (_lock)
         {
-            states[i] = create(i);
+            initial = [.. _parts];
         }
 
-        for (int i = 1; i < Count; i++)
+        for (int i = 0; i < initial.Length; i++)
         {
-            int part = i;
-            threads[i] = new Thread(() => ReadPart(part, states, errors, readPart)) { IsBackground = true, Name = $"uplinkprobe part {part}" };
+            initial[i].State = create(i);
+        }
+
+        int made = initial.Length;
+        var threads = new Thread[initial.Length];
+        for (int i = 1; i < initial.Length; i++)
+        {
+            Part part = initial[i];
+            threads[i] = new Thread(() => ReadParts(part, create, readPart, ref made)) { IsBackground = true, Name = $"uplinkprobe part {i}" };
             threads[i].Start();
         }
 
-        ReadPart(0, states, errors, readPart);
-        for (int i = 1; i < Count; i++)
+        ReadParts(initial[0], create, readPart, ref made);
+        for (int i = 1; i < initial.Length; i++)
         {
             threads[i].Join();
         }
 
         // The parts that count: up to the first one that did not end exactly where the next one starts.
-        int valid = 1;
-        while (valid < Count && _reachedEnd[valid - 1])
-        {
-            valid++;
-        }
-
-        var results = new List<PartResult<TState>>(valid);
+        var results = new List<PartResult<TState>>();
         long offset = 0;
-        for (int i = 0; i < valid; i++)
+        lock (_lock)
         {
-            errors[i]?.Throw();
-            results.Add(new PartResult<TState>(states[i], offset));
-            offset += _readers[i].Statistics.Packets;
-            if (i > 0)
+            for (int i = 0; i < _parts.Count && (i == 0 || _parts[i - 1].ReachedEnd); i++)
             {
-                _readers[0].Statistics.Add(_readers[i].Statistics);
+                Part part = _parts[i];
+                part.Error?.Throw();
+                results.Add(new PartResult<TState>((TState)part.State!, offset));
+                offset += part.Reader.Statistics.Packets;
+                if (i > 0)
+                {
+                    _first.Statistics.Add(part.Reader.Statistics);
+                }
             }
+
+            _first.SetError(_parts[results.Count - 1].Reader.Error);
         }
 
-        _readers[0].SetError(_readers[valid - 1].Error);
         return results;
     }
 
-    private void ReadPart<TState>(int part, TState[] states, ExceptionDispatchInfo?[] errors, Action<CaptureReader, TState> readPart)
+    /// <summary>One thread's work: its part, then second halves split off the parts with the most left, until none is worth it.</summary>
+    private void ReadParts<TState>(Part part, Func<int, TState> create, Action<CaptureReader, TState> readPart, ref int made)
     {
-        try
+        for (Part? next = part; next is not null; next = TrySplit(create, ref made))
         {
-            readPart(_readers[part], states[part]);
-        }
-        catch (Exception e)
-        {
-            errors[part] = ExceptionDispatchInfo.Capture(e);
-            Abandon(part + 1);
+            try
+            {
+                readPart(next.Reader, (TState)next.State!);
+            }
+            catch (Exception e)
+            {
+                next.Error = ExceptionDispatchInfo.Capture(e);
+                Abandon(next.Start + 1);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    next.Finished = true;
+                }
+            }
         }
     }
 
-    internal bool IsAbandoned(int part) => part >= _abandonFrom;
-
-    internal void ReachedEnd(int part) => _reachedEnd[part] = true;
-
-    /// <summary>Part <paramref name="part"/> read past the start of the next one: the parts after it are not used.</summary>
-    internal void RanPastEnd(int part) => Abandon(part + 1);
-
-    private void Abandon(int fromPart)
+    /// <summary>
+    /// Splits the running part with the most bytes left (at least twice the smallest part) at a record start near the
+    /// middle of what it has left: that part's reader now stops there, and the returned new part reads on from there to
+    /// where the split part was to end. Null when no part is worth splitting.
+    /// </summary>
+    private Part? TrySplit<TState>(Func<int, TState> create, ref int made)
     {
-        int current;
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            Part? victim = null;
+            long position = 0, end = 0, left = 0;
+            lock (_lock)
+            {
+                foreach (Part p in _parts)
+                {
+                    if (p.Finished || p.RanPast || IsAbandoned(p))
+                    {
+                        continue;
+                    }
+
+                    // Read from another thread, the reader's position is an estimate; a split is checked anyway.
+                    long at = p.Reader.PositionEstimate;
+                    long stop = Math.Min(p.Reader.PartEnd, _length);
+                    if (at >= p.Start && at < stop && stop - at > left)
+                    {
+                        (victim, position, end, left) = (p, at, p.Reader.PartEnd, stop - at);
+                    }
+                }
+            }
+
+            if (victim is null || left < 2 * _minPartBytes)
+            {
+                return null;
+            }
+
+            long cut = position + (left / 2);
+            if (FindRecordStart(_handle, _length, cut, _first) is not long start || start >= Math.Min(end, _length))
+            {
+                return null;
+            }
+
+            var part = new Part(start, null);
+            lock (_lock)
+            {
+                // Unchanged since it was chosen, and still well behind the new start: else choose again.
+                if (victim.Finished || victim.RanPast || IsAbandoned(victim) || victim.Reader.PartEnd != end
+                    || start - victim.Reader.PositionEstimate < _minPartBytes / 2)
+                {
+                    continue;
+                }
+
+                part.Reader = new PcapReader(CaptureBuffer.ForFilePart(_handle, _length, start, _options, _mapped), _first, this, part, end);
+                victim.Reader.PartEnd = start;
+                _parts.Insert(_parts.IndexOf(victim) + 1, part);
+                Splits++;
+            }
+
+            part.State = create(Interlocked.Increment(ref made) - 1);
+            return part;
+        }
+
+        return null;
+    }
+
+    internal object SyncRoot => _lock;
+
+    internal bool IsAbandoned(Part part) => part.Start >= Volatile.Read(ref _abandonFrom);
+
+    /// <summary>Part <paramref name="part"/> read past the start of the next one (called under <see cref="SyncRoot"/>): the parts after it are not used.</summary>
+    internal void RanPastEnd(Part part)
+    {
+        part.RanPast = true;
+        Abandon(part.Start + 1);
+    }
+
+    private void Abandon(long fromOffset)
+    {
+        long current;
         do
         {
-            current = _abandonFrom;
-            if (fromPart >= current)
+            current = Volatile.Read(ref _abandonFrom);
+            if (fromOffset >= current)
             {
                 return;
             }
         }
-        while (Interlocked.CompareExchange(ref _abandonFrom, fromPart, current) != current);
+        while (Interlocked.CompareExchange(ref _abandonFrom, fromOffset, current) != current);
     }
 
     /// <summary>
@@ -331,9 +479,9 @@ public sealed class CaptureFileParts : IDisposable
 
     public void Dispose()
     {
-        foreach (PcapReader reader in _readers)
+        foreach (Part part in _parts)
         {
-            reader.Dispose();
+            part.Reader.Dispose();
         }
 
         _mapped?.Dispose();

@@ -43,8 +43,8 @@ public sealed class PcapReader : CaptureReader
 
     // One part of a file read in parts (CaptureFileParts): the part ends where the next one starts.
     private CaptureFileParts? _parts;
-    private int _partIndex;
-    private long _partEnd = long.MaxValue;
+    private CaptureFileParts.Part? _part;
+    private long _partEnd = long.MaxValue; // lowered by another thread when it splits this part: read with Volatile
 
     internal PcapReader(CaptureBuffer buffer, string name, CaptureFileOptions options)
     {
@@ -100,7 +100,7 @@ public sealed class PcapReader : CaptureReader
     /// A reader for one part of the file <paramref name="first"/> reads: from <paramref name="buffer"/>'s start offset (a
     /// record boundary) to <paramref name="end"/>, with the file header of <paramref name="first"/>.
     /// </summary>
-    internal PcapReader(CaptureBuffer buffer, PcapReader first, CaptureFileParts parts, int partIndex, long end)
+    internal PcapReader(CaptureBuffer buffer, PcapReader first, CaptureFileParts parts, CaptureFileParts.Part part, long end)
     {
         _buffer = buffer;
         _name = first._name;
@@ -116,17 +116,27 @@ public sealed class PcapReader : CaptureReader
         VersionMinor = first.VersionMinor;
         InterfaceList.Add(_interface);
         _parts = parts;
-        _partIndex = partIndex;
+        _part = part;
         _partEnd = end;
     }
 
     /// <summary>Makes this reader (the one that read the file header) the first part of <paramref name="parts"/>.</summary>
-    internal void BecomeFirstPart(CaptureFileParts parts, long end)
+    internal void BecomeFirstPart(CaptureFileParts parts, CaptureFileParts.Part part, long end)
     {
         _parts = parts;
-        _partIndex = 0;
+        _part = part;
         _partEnd = end;
     }
+
+    /// <summary>Where this part ends: the next part's start (set under <see cref="CaptureFileParts.SyncRoot"/>).</summary>
+    internal long PartEnd
+    {
+        get => Volatile.Read(ref _partEnd);
+        set => Volatile.Write(ref _partEnd, value);
+    }
+
+    /// <summary>The offset of the next record, as another thread sees it (may be stale or torn: an estimate).</summary>
+    internal long PositionEstimate => _buffer.Position;
 
     public override CaptureFormat Format => CaptureFormat.Pcap;
 
@@ -152,7 +162,7 @@ public sealed class PcapReader : CaptureReader
         // Fast path: the header and the whole record are already in the buffer (all but about one record per buffer).
         CaptureBuffer buffer = _buffer;
         int available = buffer.Available;
-        if (available >= RecordHeaderLength && !_stopped && buffer.Position < _partEnd)
+        if (available >= RecordHeaderLength && !_stopped && buffer.Position < Volatile.Read(ref _partEnd))
         {
             ref byte h = ref buffer.StartRef;
             uint seconds = Unsafe.ReadUnaligned<uint>(ref h);
@@ -278,23 +288,32 @@ public sealed class PcapReader : CaptureReader
     /// </summary>
     private bool AtEndOfPart()
     {
-        if (_parts!.IsAbandoned(_partIndex))
+        if (_parts!.IsAbandoned(_part!))
         {
             return true;
         }
 
         long position = _buffer.Position;
-        if (position == _partEnd)
+        if (position < Volatile.Read(ref _partEnd))
         {
-            _parts.ReachedEnd(_partIndex);
-            return true;
+            return false;
         }
 
-        if (position > _partEnd)
+        // The end may have just been moved by a split: decide under the lock that splits take.
+        lock (_parts.SyncRoot)
         {
-            // The next part's start was not a record boundary after all: read on; the parts after this one are dropped.
-            _parts.RanPastEnd(_partIndex);
-            _partEnd = long.MaxValue;
+            if (position == _partEnd)
+            {
+                _part!.ReachedEnd = true;
+                return true;
+            }
+
+            if (position > _partEnd)
+            {
+                // The next part's start was not a record boundary after all: read on; the parts after this one are dropped.
+                _parts.RanPastEnd(_part!);
+                _partEnd = long.MaxValue;
+            }
         }
 
         return false;

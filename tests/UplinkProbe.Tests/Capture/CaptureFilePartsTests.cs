@@ -37,11 +37,17 @@ public sealed class CaptureFilePartsTests : IDisposable
         }
     }
 
-    private static List<Seen> Drain(CaptureReader reader, long frameOffset = 0)
+    /// <summary>Every record of <paramref name="reader"/>; with <paramref name="pauseEvery"/> &gt; 0, a 1 ms pause after that many records (a slow part).</summary>
+    private static List<Seen> Drain(CaptureReader reader, long frameOffset = 0, int pauseEvery = 0)
     {
         var seen = new List<Seen>();
         while (reader.TryReadNext(out CaptureRecord r, out ReadOnlySpan<byte> data))
         {
+            if (pauseEvery > 0 && seen.Count % pauseEvery == pauseEvery - 1)
+            {
+                Thread.Sleep(1);
+            }
+
             seen.Add(new Seen(r.FileOffset, r.Number + frameOffset, r.TimestampNs, r.CapturedLength, r.OriginalLength, HashOf(data)));
         }
 
@@ -66,22 +72,31 @@ public sealed class CaptureFilePartsTests : IDisposable
         new(records, reader.Statistics.Packets, reader.Statistics.TruncatedRecords, reader.Statistics.InconsistentLengthRecords,
             reader.Statistics.InvalidTimestamps, reader.Error?.ToString());
 
-    /// <summary>Reads in parts; returns the outcome, the number of parts and how many of them counted.</summary>
-    private static (Outcome Outcome, int Parts, int Counted) InParts(string path, int maxParts, bool mapped)
+    private sealed record PartRecords(List<Seen> Records, int PauseEvery);
+
+    /// <summary>Reads in parts; returns the outcome, the number of parts before and after reading (splits add parts) and how many of them counted.</summary>
+    private static (Outcome Outcome, int Initial, int Parts, int Counted) InParts(string path, int maxParts, bool mapped, Func<int, int>? pauseEveryRecords = null)
     {
         var options = new CaptureFileOptions { MemoryMap = mapped, MappedWindow = 16 << 10 };
         Assert.True(CaptureFileParts.TryOpen(path, maxParts, out CaptureFileParts? parts, options, SmallParts), "the file was not split");
         using (parts)
         {
             Assert.Equal(mapped, parts.IsMapped);
-            IReadOnlyList<PartResult<List<Seen>>> results = parts.Read(_ => new List<Seen>(), (reader, list) => list.AddRange(Drain(reader)));
+            int initial = parts.Count;
+            Assert.Equal(initial, parts.InitialCount);
+            IReadOnlyList<PartResult<PartRecords>> results = parts.Read(
+                made => new PartRecords([], pauseEveryRecords?.Invoke(made) ?? 0),
+                (reader, part) => part.Records.AddRange(Drain(reader, pauseEvery: part.PauseEvery)));
             var records = new List<Seen>();
-            foreach (PartResult<List<Seen>> part in results)
+            foreach (PartResult<PartRecords> part in results)
             {
-                records.AddRange(part.State.Select(s => s with { Number = s.Number + part.FrameOffset }));
+                records.AddRange(part.State.Records.Select(s => s with { Number = s.Number + part.FrameOffset }));
             }
 
-            return (Summarize(records, parts.First), parts.Count, results.Count);
+            Assert.Equal(parts.Count, initial + parts.Splits);
+            Assert.Equal(parts.Count, parts.Starts.Count);
+            Assert.True(parts.Starts.SequenceEqual(parts.Starts.Order()), "the parts are not in file order");
+            return (Summarize(records, parts.First), initial, parts.Count, results.Count);
         }
     }
 
@@ -112,12 +127,34 @@ public sealed class CaptureFilePartsTests : IDisposable
     {
         string path = WriteSynthetic(4000, "mix.pcap");
         Outcome expected = Sequential(path);
-        (Outcome got, int parts, int counted) = InParts(path, maxParts, mapped);
+        (Outcome got, int initial, int parts, int counted) = InParts(path, maxParts, mapped);
 
-        Assert.Equal(maxParts, parts);
+        Assert.Equal(maxParts, initial);
         Assert.Equal(parts, counted);
         got.AssertSameAs(expected);
         Assert.Equal(4000, got.Packets);
+    }
+
+    /// <summary>
+    /// The first part is slowed down (a pause every 20 records): the other threads finish early and split it, again and
+    /// again, while it is being read. Its reader must stop exactly where each split starts, and the result must still be
+    /// what one reader gives.
+    /// </summary>
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    [InlineData(4, true)]
+    public void ASlowPartIsSplitWhileItIsReadAndTheResultStaysThatOfOneReader(int maxParts, bool mapped)
+    {
+        string path = WriteSynthetic(6000, "slow.pcap");
+        Outcome expected = Sequential(path);
+        (Outcome got, int initial, int parts, int counted) = InParts(path, maxParts, mapped, made => made == 0 ? 20 : 0);
+
+        Assert.Equal(maxParts, initial);
+        Assert.True(parts >= initial + 2, $"the slow first part was split {parts - initial} times");
+        Assert.Equal(parts, counted);
+        got.AssertSameAs(expected);
+        Assert.Equal(6000, got.Packets);
     }
 
     [Theory]
@@ -128,7 +165,7 @@ public sealed class CaptureFilePartsTests : IDisposable
     public void ByteOrderAndResolutionCarryToEveryPart(bool bigEndian, bool nanoseconds, bool mapped)
     {
         string path = WriteSynthetic(3000, "swapped.pcap", bigEndian, nanoseconds);
-        (Outcome got, int parts, int counted) = InParts(path, 4, mapped);
+        (Outcome got, _, int parts, int counted) = InParts(path, 4, mapped);
 
         Assert.Equal(parts, counted);
         got.AssertSameAs(Sequential(path));
@@ -152,9 +189,9 @@ public sealed class CaptureFilePartsTests : IDisposable
         string path = Path.Combine(_dir, "fakes.pcap");
         File.WriteAllBytes(path, bytes.ToArray());
         Outcome expected = Sequential(path);
-        (Outcome got, int parts, int counted) = InParts(path, 5, mapped);
+        (Outcome got, int initial, int parts, int counted) = InParts(path, 5, mapped);
 
-        Assert.Equal(5, parts);
+        Assert.Equal(5, initial);
         Assert.True(counted < parts, "every guessed start was a real one: the test did not exercise a wrong guess");
         got.AssertSameAs(expected);
         Assert.Equal(40, got.Packets);
@@ -201,7 +238,7 @@ public sealed class CaptureFilePartsTests : IDisposable
 
         Outcome expected = Sequential(path);
         Assert.NotNull(expected.Error);
-        (Outcome got, _, _) = InParts(path, 4, mapped);
+        (Outcome got, _, _, _) = InParts(path, 4, mapped);
         got.AssertSameAs(expected);
     }
 
@@ -216,7 +253,7 @@ public sealed class CaptureFilePartsTests : IDisposable
 
         Outcome expected = Sequential(path);
         Assert.Equal(1, expected.Truncated);
-        (Outcome got, int parts, int counted) = InParts(path, 3, mapped);
+        (Outcome got, _, int parts, int counted) = InParts(path, 3, mapped);
         Assert.Equal(parts, counted);
         got.AssertSameAs(expected);
     }
