@@ -466,6 +466,21 @@ internal sealed unsafe class CaptureBuffer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Mapped mode, once the reader is done: gives back the mapping it still holds, up to the end of the release unit
+    /// that holds <see cref="Position"/>. The rest of that unit belongs to the part after (when there is one), which
+    /// started there before this one could reach it and does not give back a unit it did not start on a boundary of.
+    /// </summary>
+    internal void ReleaseMapping()
+    {
+        if (_mapped is not null)
+        {
+            long upTo = (Position + MappedFile.ReleaseUnit - 1) / MappedFile.ReleaseUnit * MappedFile.ReleaseUnit;
+            _mapped.Release(_released, upTo);
+            _released = Math.Max(_released, upTo);
+        }
+    }
+
     public void Dispose()
     {
         if (_ahead is not null)

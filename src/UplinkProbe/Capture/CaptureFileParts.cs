@@ -320,6 +320,7 @@ public sealed class CaptureFileParts : IDisposable
             }
             finally
             {
+                next.Reader.ReleaseMapping();
                 lock (_lock)
                 {
                     next.Finished = true;

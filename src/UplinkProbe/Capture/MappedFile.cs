@@ -90,12 +90,13 @@ internal sealed unsafe partial class MappedFile : IDisposable
 
     /// <summary>
     /// Drops this process's mapping of the whole <see cref="ReleaseUnit"/>s inside [<paramref name="from"/>,
-    /// <paramref name="to"/>) (file offsets); the file's data is untouched and is mapped again if read again.
+    /// <paramref name="to"/>) (file offsets), and of the last, partial unit too when <paramref name="to"/> reaches the
+    /// end; the file's data is untouched and is mapped again if read again.
     /// </summary>
     public void Release(long from, long to)
     {
         long start = (from + ReleaseUnit - 1) / ReleaseUnit * ReleaseUnit;
-        long end = Math.Min(to, Length) / ReleaseUnit * ReleaseUnit;
+        long end = to >= Length ? Length : to / ReleaseUnit * ReleaseUnit;
         if (_pointer is not null && end > start)
         {
             _ = Madvise((nint)(_pointer + start), (nuint)(end - start), MadviseDontNeed);

@@ -135,6 +135,9 @@ public sealed class PcapReader : CaptureReader
         set => Volatile.Write(ref _partEnd, value);
     }
 
+    /// <summary>This part is done: the memory mapping behind it is given back (<see cref="CaptureBuffer.ReleaseMapping"/>).</summary>
+    internal void ReleaseMapping() => _buffer.ReleaseMapping();
+
     /// <summary>The offset of the next record, as another thread sees it (may be stale or torn: an estimate).</summary>
     internal long PositionEstimate => _buffer.Position;
 
