@@ -211,7 +211,7 @@ public sealed class CaptureFileParts : IDisposable
             for (int i = 1; i < count; i++)
             {
                 long cut = length / count * i;
-                if (cut > starts[^1] && FindRecordStart(handle, length, cut, first) is long start && start > starts[^1])
+                if (cut > starts[^1] && FindRecordStart(handle, mapped, length, cut, first) is long start && start > starts[^1])
                 {
                     starts.Add(start);
                 }
@@ -365,7 +365,7 @@ public sealed class CaptureFileParts : IDisposable
             }
 
             long cut = position + (left / 2);
-            if (FindRecordStart(_handle, _length, cut, _first) is not long start || start >= Math.Min(end, _length))
+            if (FindRecordStart(_handle, _mapped, _length, cut, _first) is not long start || start >= Math.Min(end, _length))
             {
                 return null;
             }
@@ -421,9 +421,23 @@ public sealed class CaptureFileParts : IDisposable
     /// <summary>
     /// The first offset at or after <paramref name="cut"/> from which <see cref="ChainLength"/> plausible record headers
     /// follow one another (or fewer that end exactly at the end of the file); null when the search window has none.
+    /// With a mapping the window is looked at in place (up to the file's length now: see <see cref="MappedFile"/>), else
+    /// read into a pooled buffer.
     /// </summary>
-    internal static long? FindRecordStart(SafeFileHandle handle, long length, long cut, PcapReader header)
+    internal static unsafe long? FindRecordStart(SafeFileHandle handle, MappedFile? mapped, long length, long cut, PcapReader header)
     {
+        if (mapped is not null)
+        {
+            long now = Math.Min(Math.Min(length, mapped.Length), RandomAccess.GetLength(handle));
+            if (cut >= now)
+            {
+                return null;
+            }
+
+            int inPlace = (int)Math.Min(SearchWindow, now - cut);
+            return FindChainStart(new ReadOnlySpan<byte>(mapped.Pointer + cut, inPlace), cut + inPlace == now, header) is int at ? cut + at : null;
+        }
+
         int windowLength = (int)Math.Min(SearchWindow, length - cut);
         byte[] window = ArrayPool<byte>.Shared.Rent(windowLength);
         try
@@ -440,22 +454,25 @@ public sealed class CaptureFileParts : IDisposable
                 filled += n;
             }
 
-            bool windowReachesEnd = cut + filled == length;
-            ReadOnlySpan<byte> bytes = window.AsSpan(0, filled);
-            for (int p = 0; p + PcapReader.RecordHeaderLength <= bytes.Length; p++)
-            {
-                if (IsChainStart(bytes, p, windowReachesEnd, header))
-                {
-                    return cut + p;
-                }
-            }
-
-            return null;
+            return FindChainStart(window.AsSpan(0, filled), cut + filled == length, header) is int at ? cut + at : null;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(window);
         }
+    }
+
+    private static int? FindChainStart(ReadOnlySpan<byte> bytes, bool bytesReachEnd, PcapReader header)
+    {
+        for (int p = 0; p + PcapReader.RecordHeaderLength <= bytes.Length; p++)
+        {
+            if (IsChainStart(bytes, p, bytesReachEnd, header))
+            {
+                return p;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsChainStart(ReadOnlySpan<byte> bytes, int p, bool bytesReachEnd, PcapReader header)
