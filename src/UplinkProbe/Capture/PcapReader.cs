@@ -165,7 +165,7 @@ public sealed class PcapReader : CaptureReader
         // Fast path: the header and the whole record are already in the buffer (all but about one record per buffer).
         CaptureBuffer buffer = _buffer;
         int available = buffer.Available;
-        if (available >= RecordHeaderLength && !_stopped && buffer.Position < Volatile.Read(ref _partEnd))
+        if (available >= RecordHeaderLength && !_stopped && buffer.Position < PartEnd)
         {
             ref byte h = ref buffer.StartRef;
             uint seconds = Unsafe.ReadUnaligned<uint>(ref h);
@@ -297,7 +297,7 @@ public sealed class PcapReader : CaptureReader
         }
 
         long position = _buffer.Position;
-        if (position < Volatile.Read(ref _partEnd))
+        if (position < PartEnd)
         {
             return false;
         }
