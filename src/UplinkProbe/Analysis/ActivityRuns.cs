@@ -2,26 +2,74 @@ using System.Runtime.CompilerServices;
 
 namespace UplinkProbe.Analysis;
 
-/// <summary>A stretch of activity: events no further apart than the run gap.</summary>
-public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, long FirstFrame, long LastFrame);
+/// <summary>
+/// A stretch of activity: events no further apart than the run gap. <see cref="Tagged"/> counts the events its owner
+/// marked and <see cref="Flagged"/> says whether any was flagged (an emission track: ARP frames, and frames proven sent).
+/// </summary>
+public readonly record struct ActivityRun(long StartNs, long EndNs, long Count, long FirstFrame, long LastFrame, long Tagged = 0, bool Flagged = false);
+
+/// <summary>
+/// The runs a track no longer itemises (its oldest, once it had more than it keeps), summed: their events, tagged
+/// events and flag, the first run's start (its first event) and first frame, the earliest start of the runs after it,
+/// and the latest end of any. How many runs they were is not kept: it is the one figure that depends on where parts of
+/// a stream were cut (see <see cref="ActivityRuns.Append"/>).
+/// </summary>
+internal readonly record struct ForgottenRuns(long Events, long Tagged, bool Flagged, long FirstStartNs, long FirstFrame, long LaterMinStartNs, long MaxEndNs)
+{
+    /// <summary>Some run is forgotten (every run has at least one event).</summary>
+    public bool Any => Events > 0;
+
+    /// <summary>The earliest start of a forgotten run.</summary>
+    public long MinStartNs => Math.Min(FirstStartNs, LaterMinStartNs);
+
+    /// <summary>These runs followed by <paramref name="run"/>.</summary>
+    public ForgottenRuns Then(in ActivityRun run) => !Any
+        ? new(run.Count, run.Tagged, run.Flagged, run.StartNs, run.FirstFrame, long.MaxValue, run.EndNs)
+        : new(Events + run.Count, Tagged + run.Tagged, Flagged | run.Flagged, FirstStartNs, FirstFrame, Math.Min(LaterMinStartNs, run.StartNs), Math.Max(MaxEndNs, run.EndNs));
+
+    /// <summary>These runs followed by <paramref name="later"/>; when <paramref name="joined"/>, its first run continued the last run here.</summary>
+    public ForgottenRuns Then(in ForgottenRuns later, bool joined = false) => !later.Any ? this : !Any ? later
+        : new(Events + later.Events, Tagged + later.Tagged, Flagged | later.Flagged, FirstStartNs, FirstFrame,
+            Math.Min(LaterMinStartNs, joined ? later.LaterMinStartNs : later.MinStartNs), Math.Max(MaxEndNs, later.MaxEndNs));
+
+    public ForgottenRuns WithFramesShifted(long frameOffset) => Any ? this with { FirstFrame = FirstFrame + frameOffset } : this;
+
+    public override string ToString() => Any ? $"forgotten n={Events} t={Tagged}{(Flagged ? "!" : string.Empty)} first {FirstStartNs} #{FirstFrame} span {MinStartNs}..{MaxEndNs}" : "forgotten none";
+}
 
 /// <summary>
 /// Groups time-ordered events into runs separated by gaps longer than a threshold. The open run lives in fields of
 /// this struct, which its owner keeps as a field (mutated in place, no extra object to reach per event); a closed run
-/// is written to a compact log (<see cref="ClosedRuns"/>, about 10 bytes a run).
+/// is written to a compact log (<see cref="ClosedRuns"/>, about 11 bytes a run). With a limit (<c>keep</c>), only the
+/// newest runs are itemised and the older ones are summed (<see cref="ForgottenRuns"/>): the state stays bounded however
+/// long a sparse talker goes on.
 /// </summary>
 /// <remarks>
 /// An event closes the open run when it is more than the gap after the run's latest event so far (<c>EndNs</c>, the
 /// maximum, so a timestamp going backwards never closes a run). <c>StartNs</c> is the first event's time.
+/// What is shown (<see cref="All"/>, <see cref="Forgotten"/>) is exactly the newest <c>keep</c> runs and the sum of the
+/// others, whenever the log forgot its oldest: at least <c>keep</c> newer runs are always held, so the view does not
+/// depend on when the log was trimmed, and parts of one stream appended in order show what a single pass shows (with
+/// one exception, under <see cref="Append"/>).
 /// </remarks>
 internal struct ActivityRuns
 {
     private readonly long _gapNs;
+    private readonly int _keep; // 0: every run is kept
     private ClosedRuns? _closed;
-    private bool _open;
-    private long _start, _end, _count, _firstFrame, _lastFrame;
+    private bool _open, _flagged;
+    private long _start, _end, _count, _firstFrame, _lastFrame, _tagged;
 
-    public ActivityRuns(long gapNs) => _gapNs = gapNs;
+    public ActivityRuns(long gapNs, int keep = 0)
+    {
+        if (keep is < 0 or 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(keep), keep, "0 (keep every run) or at least 2");
+        }
+
+        _gapNs = gapNs;
+        _keep = keep;
+    }
 
     /// <summary>Records an event; true when it started a new run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -30,7 +78,7 @@ internal struct ActivityRuns
         bool started = false;
         if (_open && ns - _end > _gapNs)
         {
-            (_closed ??= new()).Add(Open);
+            Closed.Add(Open);
             _open = false;
         }
 
@@ -38,7 +86,8 @@ internal struct ActivityRuns
         {
             _open = true;
             _start = _end = ns;
-            _count = 0;
+            _count = _tagged = 0;
+            _flagged = false;
             _firstFrame = frame;
             started = true;
         }
@@ -49,11 +98,18 @@ internal struct ActivityRuns
         return started;
     }
 
+    /// <summary>Marks the event just added: counted as tagged when <paramref name="tagged"/>, and the run flagged when <paramref name="flagged"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Mark(bool tagged, bool flagged)
+    {
+        _tagged += tagged ? 1 : 0;
+        _flagged |= flagged;
+    }
+
     /// <summary>
     /// Continues these runs with the events of <paramref name="later"/>, which were recorded from an empty state and
     /// came after every event recorded here; its frame numbers are shifted by <paramref name="frameOffset"/>. The
-    /// result is what feeding all events here one by one would have given. Returns how many of
-    /// <paramref name="later"/>'s runs (its first ones) joined the run open here.
+    /// result shows what feeding all events here one by one would have shown.
     /// </summary>
     /// <remarks>
     /// Inside <paramref name="later"/> an event started a new run only when it came more than the gap after the
@@ -61,26 +117,49 @@ internal struct ActivityRuns
     /// or later, so an event that joined a run in <paramref name="later"/> joins here too, and the only events that
     /// may decide differently are the first events of <paramref name="later"/>'s runs. Once one of them starts a new
     /// run, the state is the same as in <paramref name="later"/> and the rest follows unchanged.
+    /// When <paramref name="later"/> forgot its oldest runs, it holds at least <c>keep</c> newer ones, so every run here
+    /// is forgotten too. Of forgotten runs only sums, the first event, the latest end and the earliest start after the
+    /// first run are kept: joining runs changes none but the last, which leaves out the start of a first run that joins.
+    /// The runs shown are still those of a single pass, unless timestamps go back across the cut by more than
+    /// the gap: otherwise no run of <paramref name="later"/> after its second can join the run open here (its second
+    /// only when the open run's latest event is later than all of its first run's), and it forgets at least its two
+    /// oldest (<c>keep</c> is at least 2).
     /// </remarks>
-    public int Append(in ActivityRuns later, long frameOffset)
+    public void Append(in ActivityRuns later, long frameOffset)
     {
-        int joined = 0;
+        ForgottenRuns theirs = later._closed?.Forgotten ?? default;
+        if (theirs.Any)
+        {
+            // Its first run continuing the run open here starts no run of its own: its start is no run's start.
+            bool joins = _open && theirs.FirstStartNs - _end <= _gapNs;
+            var closed = new ClosedRuns(_keep, AllHeldForgotten().Then(theirs.WithFramesShifted(frameOffset), joins));
+            foreach (ActivityRun run in later._closed!.All())
+            {
+                closed.Add(run with { FirstFrame = run.FirstFrame + frameOffset, LastFrame = run.LastFrame + frameOffset });
+            }
+
+            _closed = closed;
+            CopyOpen(later, frameOffset);
+            return;
+        }
+
         bool following = !_open;
-        foreach (ActivityRun run in later.All)
+        foreach (ActivityRun run in later.Held)
         {
             if (!following && run.StartNs - _end <= _gapNs)
             {
                 _end = Math.Max(_end, run.EndNs);
                 _count += run.Count;
                 _lastFrame = run.LastFrame + frameOffset;
-                joined++;
+                _tagged += run.Tagged;
+                _flagged |= run.Flagged;
                 continue;
             }
 
             following = true;
             if (_open)
             {
-                (_closed ??= new()).Add(Open);
+                Closed.Add(Open);
             }
 
             _open = true;
@@ -89,42 +168,142 @@ internal struct ActivityRuns
             _count = run.Count;
             _firstFrame = run.FirstFrame + frameOffset;
             _lastFrame = run.LastFrame + frameOffset;
+            _tagged = run.Tagged;
+            _flagged = run.Flagged;
         }
-
-        return joined;
     }
 
-    /// <summary>Number of runs so far (closed and open).</summary>
-    public readonly int Count => (_closed?.Count ?? 0) + (_open ? 1 : 0);
+    /// <summary>The runs shown: the newest <c>keep</c> (all when there is no limit or no more), oldest first.</summary>
+    public readonly List<ActivityRun> All => View(out _);
 
-    public readonly IEnumerable<ActivityRun> All => !_open ? _closed?.All() ?? [] : (_closed?.All() ?? []).Append(Open);
+    /// <summary>The runs not shown, summed (<see cref="ForgottenRuns.Any"/> false when every run is shown).</summary>
+    public readonly ForgottenRuns Forgotten
+    {
+        get
+        {
+            View(out ForgottenRuns forgotten);
+            return forgotten;
+        }
+    }
 
-    public readonly long LastNs => _open ? _end : _closed is { Count: > 0 } c ? c.LastEndNs : long.MinValue;
+    /// <summary>Number of runs shown (closed and open).</summary>
+    public readonly int Count => View(out _).Count;
 
-    public readonly override string ToString() => string.Join(" ", All.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}]"));
+    /// <summary>Events of every run, shown or forgotten.</summary>
+    public readonly long Events => (_closed?.Forgotten.Events ?? 0) + Held.Sum(r => r.Count);
 
-    private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame);
+    public readonly long LastNs => _open ? _end : long.MinValue;
+
+    public readonly override string ToString()
+    {
+        List<ActivityRun> shown = View(out ForgottenRuns forgotten);
+        string runs = string.Join(" ", shown.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}" + (r.Tagged != 0 || r.Flagged ? $" t={r.Tagged}{(r.Flagged ? "!" : string.Empty)}]" : "]")));
+        return forgotten.Any ? $"({forgotten}) {runs}" : runs;
+    }
+
+    /// <summary>The newest <c>keep</c> runs held, and the stored sum plus the older held runs.</summary>
+    private readonly List<ActivityRun> View(out ForgottenRuns forgotten)
+    {
+        List<ActivityRun> held = Held;
+        forgotten = _closed?.Forgotten ?? default;
+        int drop = _keep == 0 ? 0 : Math.Max(0, held.Count - _keep);
+        for (int i = 0; i < drop; i++)
+        {
+            forgotten = forgotten.Then(held[i]);
+        }
+
+        return drop == 0 ? held : held.GetRange(drop, held.Count - drop);
+    }
+
+    /// <summary>Every run held (closed and open), oldest first.</summary>
+    private readonly List<ActivityRun> Held
+    {
+        get
+        {
+            var held = new List<ActivityRun>(_closed?.Count + 1 ?? 1);
+            if (_closed is not null)
+            {
+                held.AddRange(_closed.All());
+            }
+
+            if (_open)
+            {
+                held.Add(Open);
+            }
+
+            return held;
+        }
+    }
+
+    /// <summary>The stored sum followed by every run held.</summary>
+    private readonly ForgottenRuns AllHeldForgotten()
+    {
+        ForgottenRuns all = _closed?.Forgotten ?? default;
+        foreach (ActivityRun run in Held)
+        {
+            all = all.Then(run);
+        }
+
+        return all;
+    }
+
+    private void CopyOpen(in ActivityRuns later, long frameOffset)
+    {
+        _open = later._open;
+        _start = later._start;
+        _end = later._end;
+        _count = later._count;
+        _firstFrame = later._firstFrame + frameOffset;
+        _lastFrame = later._lastFrame + frameOffset;
+        _tagged = later._tagged;
+        _flagged = later._flagged;
+    }
+
+    private ClosedRuns Closed => _closed ??= new ClosedRuns(_keep);
+
+    private readonly ActivityRun Open => new(_start, _end, _count, _firstFrame, _lastFrame, _tagged, _flagged);
 }
 
 /// <summary>
-/// Closed runs in order, each written as five varints (<see cref="VarintLog"/>) relative to the run before: start after
-/// the previous end, duration, event count, first frame after the previous last frame, frames spanned. Wrapping
-/// arithmetic makes the round trip exact for any values, hostile timestamps included.
+/// Closed runs in order, each written as six varints (<see cref="VarintLog"/>) relative to the run before: start after
+/// the previous end, duration, event count, first frame after the previous last frame, frames spanned, and tagged
+/// events × 2 + flagged. Wrapping arithmetic makes the round trip exact for any values, hostile timestamps included.
+/// With a limit (<c>keep</c> > 0), reaching twice the limit forgets the oldest runs down to the limit into
+/// <see cref="Forgotten"/> (amortised: each run is rewritten at most once per forgetting).
 /// </summary>
 internal sealed class ClosedRuns
 {
-    private readonly VarintLog _log = new();
+    private readonly int _keep;
+    private VarintLog _log = new();
     private long _lastEnd;
     private long _lastFrame;
 
+    public ClosedRuns(int keep = 0, ForgottenRuns forgotten = default)
+    {
+        _keep = keep;
+        Forgotten = forgotten;
+    }
+
+    /// <summary>Runs held.</summary>
     public int Count { get; private set; }
 
-    public long LastEndNs => _lastEnd;
+    /// <summary>The runs no longer held, summed.</summary>
+    public ForgottenRuns Forgotten { get; private set; }
 
     /// <summary>Bytes the runs take (tests).</summary>
     public int Bytes => _log.Length;
 
     public void Add(in ActivityRun run)
+    {
+        if (_keep > 0 && Count >= 2 * _keep)
+        {
+            ForgetOldest(Count - _keep);
+        }
+
+        Write(run);
+    }
+
+    private void Write(in ActivityRun run)
     {
         unchecked
         {
@@ -133,6 +312,7 @@ internal sealed class ClosedRuns
             _log.Write(run.Count);
             _log.Write(run.FirstFrame - _lastFrame);
             _log.Write(run.LastFrame - run.FirstFrame);
+            _log.Write((run.Tagged << 1) | (run.Flagged ? 1L : 0L));
         }
 
         _lastEnd = run.EndNs;
@@ -140,7 +320,29 @@ internal sealed class ClosedRuns
         Count++;
     }
 
-    /// <summary>The runs written so far (a later <see cref="Add"/> does not disturb an enumeration under way).</summary>
+    private void ForgetOldest(int n)
+    {
+        var held = All().ToList();
+        _log = new VarintLog();
+        _lastEnd = _lastFrame = 0;
+        Count = 0;
+        ForgottenRuns forgotten = Forgotten;
+        for (int i = 0; i < held.Count; i++)
+        {
+            if (i < n)
+            {
+                forgotten = forgotten.Then(held[i]);
+            }
+            else
+            {
+                Write(held[i]);
+            }
+        }
+
+        Forgotten = forgotten;
+    }
+
+    /// <summary>The runs held (a later <see cref="Add"/> does not disturb an enumeration under way unless it forgets runs).</summary>
     public IEnumerable<ActivityRun> All()
     {
         VarintLog.Reader reader = _log.Read();
@@ -154,7 +356,8 @@ internal sealed class ClosedRuns
                 long count = reader.Next();
                 long first = frame + reader.Next();
                 frame = first + reader.Next();
-                yield return new ActivityRun(start, end, count, first, frame);
+                long extra = reader.Next();
+                yield return new ActivityRun(start, end, count, first, frame, extra >> 1, (extra & 1) != 0);
             }
         }
     }

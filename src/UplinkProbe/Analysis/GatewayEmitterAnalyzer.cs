@@ -90,7 +90,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 
     /// <summary>Out of line: building the new track in place here would make every call clear a track-sized temporary.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void StartTrack(ref EmissionTrack track, CaptureSource source) => track = new EmissionTrack(source, _options.RunGapNs);
+    private void StartTrack(ref EmissionTrack track, CaptureSource source) => track = new EmissionTrack(source, _options.RunGapNs, _options.MaxRunsPerTrack);
 
     /// <summary>
     /// Tracks first seen in <paramref name="later"/> are added in its order; a track of both continues its runs
@@ -105,7 +105,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         {
             if (!exists)
             {
-                slot = new EmissionTrack(sources[theirs.SourceIndex], _options.RunGapNs);
+                slot = new EmissionTrack(sources[theirs.SourceIndex], _options.RunGapNs, _options.MaxRunsPerTrack);
             }
 
             slot.Append(theirs, frameOffset);
@@ -138,33 +138,52 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 
     private static int SourceOf(ulong key) => (int)(key >> 48);
 
-    /// <summary>All runs of emissions of <paramref name="mac"/>, by node, merged across captures of the same node.</summary>
-    public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac) => RunsOf(mac, TracksByMac());
+    /// <summary>The itemised runs of emissions of <paramref name="mac"/> (see <see cref="RunsOf(MacAddress, ILookup{MacAddress, EmissionTrack}, out ForgottenCut)"/>), by node, merged across captures of the same node.</summary>
+    public IReadOnlyList<EmissionRun> RunsOf(MacAddress mac) => RunsOf(mac, TracksByMac(), out _);
 
     /// <summary>The kept tracks, by MAC.</summary>
     private ILookup<MacAddress, EmissionTrack> TracksByMac() => _tracks.Kept().ToLookup(t => MacOf(t.Key), t => t.Value);
 
-    private static List<EmissionRun> RunsOf(MacAddress mac, ILookup<MacAddress, EmissionTrack> tracks)
+    /// <summary>
+    /// The itemised runs of <paramref name="mac"/>, in start order. When a track forgot its oldest runs (a sparse
+    /// talker), only the runs that end after the latest end of any forgotten run are given (<paramref name="cut"/>):
+    /// another node's older runs would otherwise read as moves or split brains against a history that is not itemised.
+    /// </summary>
+    private static List<EmissionRun> RunsOf(MacAddress mac, ILookup<MacAddress, EmissionTrack> tracks, out ForgottenCut? cut)
     {
+        ForgottenCut? latest = null;
+        foreach (EmissionTrack track in tracks[mac])
+        {
+            ForgottenRuns forgotten = track.Forgotten;
+            if (forgotten.Any && (latest is null || forgotten.MaxEndNs > latest.AtNs))
+            {
+                latest = new ForgottenCut(forgotten.MaxEndNs, track.Source.Node, track.Source.Path);
+            }
+        }
+
+        cut = latest;
         var runs = new List<EmissionRun>();
         foreach (EmissionTrack track in tracks[mac])
         {
-            runs.AddRange(track.Runs());
+            runs.AddRange(latest is null ? track.Runs() : track.Runs().Where(r => r.EndNs > latest.AtNs));
         }
 
         runs.Sort((a, b) => a.StartNs.CompareTo(b.StartNs));
         return runs;
     }
 
-    /// <summary>Frames of <paramref name="mac"/> attributed to each node.</summary>
+    /// <summary>Where the itemised runs of a MAC begin: after the latest forgotten run (of <paramref name="Node"/>'s capture <paramref name="Path"/>).</summary>
+    private sealed record ForgottenCut(long AtNs, string Node, string Path);
+
+    /// <summary>Frames of <paramref name="mac"/> attributed to each node (every frame, itemised in a run or not).</summary>
     public SortedDictionary<string, long> FramesByNode(MacAddress mac) => FramesByNode(mac, TracksByMac());
 
     private static SortedDictionary<string, long> FramesByNode(MacAddress mac, ILookup<MacAddress, EmissionTrack> tracks)
     {
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (EmissionRun run in RunsOf(mac, tracks))
+        foreach (EmissionTrack track in tracks[mac])
         {
-            result[run.Node] = result.GetValueOrDefault(run.Node) + run.Frames;
+            result[track.Source.Node] = result.GetValueOrDefault(track.Source.Node) + track.Frames;
         }
 
         return result;
@@ -233,7 +252,15 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 gateway.Candidates.AddRange(port.Candidates);
             }
 
-            BuildTimeline(gateway, RunsOf(mac, tracks), garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context);
+            List<EmissionRun> runs = RunsOf(mac, tracks, out ForgottenCut? cut);
+            if (cut is not null)
+            {
+                long before = tracks[mac].Sum(t => t.Frames) - runs.Sum(r => r.Frames);
+                report.Notes.Add($"{gateway.Name}: the timeline starts after {AnalysisClock.Format(cut.AtNs)}: {cut.Node} emitted {mac} in more than {_options.MaxRunsPerTrack} separate runs " +
+                                 $"(gaps over {_options.RunGapNs / 1e9:0.###} s) in {Path.GetFileName(cut.Path)}, of which the newest are itemised; {before} earlier frames of {mac} are counted, not placed");
+            }
+
+            BuildTimeline(gateway, runs, garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context);
             MarkInterruptedBursts(gateway, burstsByMac[mac], report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
@@ -255,7 +282,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             {
                 report.Add(new Finding(FindingIds.UnexpectedGatewayEmitter, FindingSeverity.Warning,
                     $"distributed floating IP {fip.ExternalIp} ({fip.ExternalMac}) emitted by {node} ({frames} frames), but its port {fip.LogicalPort} is bound to {fip.Node}",
-                    RunsOf(fip.ExternalMac, tracks).Where(r => r.Node == node).Take(3).Select(r => r.FirstEvidence).ToList(), Subject: fip.ExternalIp));
+                    RunsOf(fip.ExternalMac, tracks, out _).Where(r => r.Node == node).Take(3).Select(r => r.FirstEvidence).ToList(), Subject: fip.ExternalIp));
             }
         }
     }
@@ -603,100 +630,48 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
 /// <summary>A run of emissions of one MAC by one node with no gap longer than the run gap.</summary>
 public sealed record EmissionRun(string Node, long StartNs, long EndNs, long Frames, long ArpFrames, Attribution Attribution, Evidence FirstEvidence, Evidence LastEvidence);
 
-/// <summary>Emissions of one MAC in one capture: runs of activity plus, per run, how many were ARP and whether any was
-/// proven. A struct kept in the emitter table's entry, so a frame's update touches the entry it looked up and nothing
-/// further.</summary>
+/// <summary>Emissions of one MAC in one capture: runs of activity, each with how many of its frames were ARP and whether
+/// any was proven sent. A struct kept in the emitter table's entry, so a frame's update touches the entry it looked up
+/// and nothing further.</summary>
 internal struct EmissionTrack
 {
     private readonly CaptureSource _source;
     private ActivityRuns _runs;
 
-    // ARP frames and proof per run: closed runs in the log (one varint each: ARP frames × 2 + proven), the open run in
-    // fields (updated for every frame).
-    private readonly VarintLog _closedExtras = new();
-    private bool _hasOpen;
-    private long _openArp;
-    private bool _openProven;
-
-    public EmissionTrack(CaptureSource source, long gapNs)
+    public EmissionTrack(CaptureSource source, long gapNs, int keepRuns)
     {
         _source = source;
-        _runs = new ActivityRuns(gapNs);
+        _runs = new ActivityRuns(gapNs, keepRuns);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(long ns, long frame, Attribution attribution, bool arp)
     {
-        if (_runs.Add(ns, frame))
-        {
-            StartRun(0, false);
-        }
-
-        _openArp += arp ? 1 : 0;
-        _openProven |= attribution == Attribution.Proven;
+        _runs.Add(ns, frame);
+        _runs.Mark(arp, attribution == Attribution.Proven);
     }
 
     /// <summary>Continues with the emissions of the same key in a later part (<see cref="ActivityRuns.Append"/>).</summary>
-    public void Append(in EmissionTrack later, long frameOffset)
-    {
-        int joined = _runs.Append(later._runs, frameOffset);
-        List<(long Arp, bool Proven)> theirs = later.Extras();
-        for (int i = 0; i < theirs.Count; i++)
-        {
-            if (i < joined)
-            {
-                _openArp += theirs[i].Arp;
-                _openProven |= theirs[i].Proven;
-            }
-            else
-            {
-                StartRun(theirs[i].Arp, theirs[i].Proven);
-            }
-        }
-    }
+    public void Append(in EmissionTrack later, long frameOffset) => _runs.Append(later._runs, frameOffset);
 
-    public readonly override string ToString() => $"{_source.Index} {_source.Node} {_runs} extras {string.Join(" ", Extras())}";
+    public readonly override string ToString() => $"{_source.Index} {_source.Node} {_runs}";
 
-    public readonly long Frames => _runs.All.Sum(r => r.Count);
+    /// <summary>Frames of every run, itemised or not.</summary>
+    public readonly long Frames => _runs.Events;
 
     public readonly int SourceIndex => _source.Index;
 
+    public readonly CaptureSource Source => _source;
+
+    /// <summary>The older runs beyond those itemised, summed.</summary>
+    public readonly ForgottenRuns Forgotten => _runs.Forgotten;
+
+    /// <summary>The itemised runs: the newest <see cref="AnalysisOptions.MaxRunsPerTrack"/>.</summary>
     public readonly IEnumerable<EmissionRun> Runs()
     {
-        List<(long Arp, bool Proven)> extras = Extras();
         CaptureSource source = _source;
-        return _runs.All.Select((run, i) => new EmissionRun(source.Node, run.StartNs, run.EndNs, run.Count, extras[i].Arp,
-            extras[i].Proven ? Attribution.Proven : Attribution.Probable,
+        return _runs.All.Select(run => new EmissionRun(source.Node, run.StartNs, run.EndNs, run.Count, run.Tagged,
+            run.Flagged ? Attribution.Proven : Attribution.Probable,
             new Evidence(source.Path, source.Node, [run.FirstFrame]), new Evidence(source.Path, source.Node, [run.LastFrame])));
-    }
-
-    private void StartRun(long arp, bool proven)
-    {
-        if (_hasOpen)
-        {
-            _closedExtras.Write((_openArp << 1) | (_openProven ? 1L : 0L));
-        }
-
-        _hasOpen = true;
-        _openArp = arp;
-        _openProven = proven;
-    }
-
-    /// <summary>One entry per run, in order.</summary>
-    private readonly List<(long Arp, bool Proven)> Extras()
-    {
-        var extras = new List<(long Arp, bool Proven)>();
-        for (VarintLog.Reader reader = _closedExtras.Read(); !reader.AtEnd;)
-        {
-            long value = reader.Next();
-            extras.Add((value >> 1, (value & 1) != 0));
-        }
-
-        if (_hasOpen)
-        {
-            extras.Add((_openArp, _openProven));
-        }
-
-        return extras;
     }
 }

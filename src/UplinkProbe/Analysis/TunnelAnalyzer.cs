@@ -77,7 +77,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// <summary>Out of line: building the new state in place here would make every call clear a state-sized temporary.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void StartFlow(ref FlowState flow, CaptureSource source, long frame) =>
-        flow = new FlowState(_options.RunGapNs, _options.MaxEgressKeysPerFlow, source, frame);
+        flow = new FlowState(_options.RunGapNs, _options.MaxRunsPerTrack, _options.MaxEgressKeysPerFlow, source, frame);
 
     /// <summary>A packet of a flow beyond the cap: counted; its endpoint and BFD are still looked at.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -195,7 +195,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         {
             if (!exists)
             {
-                slot = new FlowState(_options.RunGapNs, _options.MaxEgressKeysPerFlow, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
+                slot = new FlowState(_options.RunGapNs, _options.MaxRunsPerTrack, _options.MaxEgressKeysPerFlow, sources[theirs.FirstSource.Index], theirs.FirstFrame + frameOffset);
             }
 
             slot.Append(theirs, frameOffset);
@@ -234,7 +234,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         CloudInventory inventory = context.Inventory;
         var learned = _learnedEndpoints.Kept().ToDictionary(e => e.Key, e => e.Value);
         string? NodeOf(IpKey ip) => inventory.FindNodeByEncapIp(ip.ToString())?.Name ?? learned.GetValueOrDefault(ip);
-        var stateOf = new Dictionary<TunnelFlowReport, FlowState>(ReferenceEqualityComparer.Instance);
+        var runsOf = new Dictionary<TunnelFlowReport, (List<ActivityRun> Runs, ForgottenRuns Forgotten)>(ReferenceEqualityComparer.Instance);
         var flowsBeyond = new List<FlowState>();
         var kept = _flows.Kept(flowsBeyond);
         long flowPacketsNotKept = _flowPacketsNotKept + flowsBeyond.Sum(f => f.Packets);
@@ -243,7 +243,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
         {
-            var runs = flow.Runs.All.ToList();
+            List<ActivityRun> runs = flow.Runs.All;
+            ForgottenRuns forgotten = flow.Runs.Forgotten;
             var r = new TunnelFlowReport
             {
                 SourceIp = src.ToString(),
@@ -252,10 +253,10 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 DestinationNode = NodeOf(dst),
                 Vni = vni,
                 DatapathName = inventory.TunnelKeys.Find(k => k.DatapathKey == vni && k.PortKey is null)?.Name,
-                Packets = runs.Sum(x => x.Count),
+                Packets = flow.Packets,
                 Bytes = flow.Bytes,
-                FirstNs = runs.Min(x => x.StartNs),
-                LastNs = runs.Max(x => x.EndNs),
+                FirstNs = forgotten.Any ? Math.Min(forgotten.MinStartNs, runs.Min(x => x.StartNs)) : runs.Min(x => x.StartNs),
+                LastNs = forgotten.Any ? Math.Max(forgotten.MaxEndNs, runs.Max(x => x.EndNs)) : runs.Max(x => x.EndNs),
                 MaxOuterIpLength = flow.MaxOuterIpLength,
                 NearMtuPackets = flow.NearMtu,
                 FirstEvidence = new Evidence(flow.FirstSource.Path, flow.FirstSource.Node, [flow.FirstFrame]),
@@ -280,7 +281,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             seenBeyondBits |= !exact && (flow.SeenBySources >> 63) != 0;
 
             report.Tunnels.Add(r);
-            stateOf[r] = flow;
+            runsOf[r] = (runs, forgotten);
             if (r.NearMtuPackets > 0)
             {
                 report.Add(new Finding(FindingIds.GeneveNearMtu, r.MaxOuterIpLength > _options.UplinkMtu ? FindingSeverity.Error : FindingSeverity.Warning,
@@ -324,8 +325,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 var last = state.LastChange;
                 int recovered = endsUp ? downs.Count : downs.Count - 1;
                 string what = endsUp ? $"went down {downs.Count} time(s) and recovered"
-                    : firstUp < 0 ? $"never came up (last state {state.LastState} since {Clock(last.Ns)})"
-                    : $"is {state.LastState} since {Clock(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
+                    : firstUp < 0 ? $"never came up (last state {state.LastState} since {AnalysisClock.Format(last.Ns)})"
+                    : $"is {state.LastState} since {AnalysisClock.Format(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
                 what += notKept;
                 var evidence = (endsUp ? downs : [last]).Take(4).Select(c => c.Evidence).ToList();
                 report.Add(new Finding(FindingIds.BfdSessionDown, endsUp ? FindingSeverity.Warning : FindingSeverity.Error,
@@ -361,7 +362,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         AddOneWayFindings(context, report);
-        AddGatewayTunnelFindings(context, report, stateOf);
+        AddGatewayTunnelFindings(context, report, runsOf);
     }
 
     private void AddOneWayFindings(AnalysisContext context, AnalysisReport report)
@@ -396,7 +397,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// router's datapath (VNI = datapath key). A chassis that stops while the others go on is the
     /// "only instances on one node reach the internet" symptom.
     /// </summary>
-    private static void AddGatewayTunnelFindings(AnalysisContext context, AnalysisReport report, Dictionary<TunnelFlowReport, FlowState> stateOf)
+    private void AddGatewayTunnelFindings(AnalysisContext context, AnalysisReport report, Dictionary<TunnelFlowReport, (List<ActivityRun> Runs, ForgottenRuns Forgotten)> runsOf)
     {
         long quietNs = 5_000_000_000;
         foreach (GatewayReport gateway in report.Gateways)
@@ -412,13 +413,25 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                 var towardGateway = report.Tunnels.Where(t => t.DestinationNode == segment.Node && t.Vni == (uint)vni && t.SourceNode is not null
                                                               && (port.PortKey is not int key || t.EgressKeys.ContainsKey(key))).ToList();
                 var lastByNode = new Dictionary<string, long>(StringComparer.Ordinal);
+                var unsure = new List<TunnelFlowReport>();
                 foreach (TunnelFlowReport t in towardGateway)
                 {
-                    long last = LastWithin(stateOf[t], segment.StartNs, segment.EndNs);
-                    if (last != long.MinValue)
+                    if (!TryGetLastWithin(runsOf[t], segment.StartNs, segment.EndNs, out long last))
+                    {
+                        unsure.Add(t);
+                    }
+                    else if (last != long.MinValue)
                     {
                         lastByNode[t.SourceNode!] = Math.Max(lastByNode.GetValueOrDefault(t.SourceNode!, long.MinValue), last);
                     }
+                }
+
+                if (unsure.Count > 0)
+                {
+                    report.Notes.Add($"{gateway.Name}: no_tunnel_traffic_to_gateway was not checked while {segment.Node} was the gateway from {AnalysisClock.Format(segment.StartNs)}: " +
+                                     $"Geneve toward it from {string.Join(", ", unsure.Select(t => t.SourceNode).Distinct())} came in more than {_options.MaxRunsPerTrack} " +
+                                     "separate runs, and the older ones, which reach into that time, are only counted");
+                    continue;
                 }
 
                 if (lastByNode.Count == 0)
@@ -446,11 +459,11 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     BfdSessionReport? bfdDown = report.BfdSessions.FirstOrDefault(b => b.LastState != "up"
                         && ((b.SourceNode == node.Name && b.DestinationNode == segment.Node) || (b.SourceNode == segment.Node && b.DestinationNode == node.Name)));
                     string key = port.PortKey is int k ? $", egress key {k}" : string.Empty;
-                    string since = mine == long.MinValue ? "at all" : $"after {Clock(mine)}";
+                    string since = mine == long.MinValue ? "at all" : $"after {AnalysisClock.Format(mine)}";
                     var because = new List<string>();
                     if (othersContinue)
                     {
-                        because.Add($"{others[0].Key} kept sending until {Clock(others[0].Value)}");
+                        because.Add($"{others[0].Key} kept sending until {AnalysisClock.Format(others[0].Value)}");
                     }
 
                     if (bfdDown is not null)
@@ -458,7 +471,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                         because.Add($"BFD {bfdDown.SourceNode} → {bfdDown.DestinationNode} is {bfdDown.LastState}");
                     }
 
-                    because.Add($"{segment.Node} still emitted the gateway MAC until {Clock(segment.EndNs)}");
+                    because.Add($"{segment.Node} still emitted the gateway MAC until {AnalysisClock.Format(segment.EndNs)}");
                     var evidence = towardGateway.Where(t => t.SourceNode == node.Name && t.FirstEvidence is not null).Select(t => t.FirstEvidence!).Take(1).ToList();
                     if (bfdDown is not null)
                     {
@@ -474,11 +487,14 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
     }
 
-    /// <summary>The flow's last packet inside [start, end], or long.MinValue.</summary>
-    private static long LastWithin(FlowState flow, long start, long end)
+    /// <summary>
+    /// The flow's last packet inside [start, end], or long.MinValue; false when runs it no longer itemises reach into
+    /// that time and could hold a later one than those it itemises.
+    /// </summary>
+    private static bool TryGetLastWithin((List<ActivityRun> Runs, ForgottenRuns Forgotten) flow, long start, long end, out long last)
     {
-        long last = long.MinValue;
-        foreach (ActivityRun run in flow.Runs.All)
+        last = long.MinValue;
+        foreach (ActivityRun run in flow.Runs)
         {
             if (run.StartNs <= end && run.EndNs >= start)
             {
@@ -486,10 +502,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             }
         }
 
-        return last;
+        ForgottenRuns forgotten = flow.Forgotten;
+        return !forgotten.Any || forgotten.MaxEndNs < start || forgotten.MinStartNs > end || last >= Math.Min(forgotten.MaxEndNs, end);
     }
-
-    private static string Clock(long ns) => DateTimeOffset.FromUnixTimeMilliseconds(ns / 1_000_000).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name(string ip, string? node) => node is null ? ip : $"{node} ({ip})";
 
@@ -537,9 +552,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     /// analyzer's main cache miss while it was an object of its own).</summary>
     private struct FlowState
     {
-        public FlowState(long gapNs, int maxKeys, CaptureSource firstSource, long firstFrame)
+        public FlowState(long gapNs, int keepRuns, int maxKeys, CaptureSource firstSource, long firstFrame)
         {
-            Runs = new ActivityRuns(gapNs);
+            Runs = new ActivityRuns(gapNs, keepRuns);
             _maxKeys = maxKeys;
             FirstSource = firstSource;
             FirstFrame = firstFrame;
@@ -569,7 +584,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         private bool _keysCapped;
         private ushort _keyThreshold;
 
-        public readonly long Packets => Runs.All.Sum(r => r.Count);
+        public readonly long Packets => Runs.Events;
 
         /// <summary>More distinct egress keys were seen than are listed.</summary>
         public readonly bool MoreEgressKeysThanKept => _keysCapped || KeyCount > _maxKeys;

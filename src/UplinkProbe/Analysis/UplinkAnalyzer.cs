@@ -154,4 +154,18 @@ public sealed class AnalysisOptions
 
     /// <summary>OVN egress port keys itemised per Geneve flow at most (the lowest).</summary>
     public int MaxEgressKeysPerFlow { get; init; } = 64;
+
+    /// <summary>
+    /// Runs of activity (stretches with no gap over <see cref="RunGapNs"/>) itemised per (capture, MAC) emission track
+    /// and per Geneve flow: the newest; the older ones are only summed. A sparse talker (a frame every few seconds for
+    /// days) otherwise adds a run per frame. Held at most twice this many per track, about 11 bytes a run. 0: every run
+    /// is itemised; otherwise at least 2.
+    /// </summary>
+    public int MaxRunsPerTrack
+    {
+        get => _maxRunsPerTrack;
+        init => _maxRunsPerTrack = value is 0 or >= 2 ? value : throw new ArgumentOutOfRangeException(nameof(MaxRunsPerTrack), value, "0 (every run) or at least 2");
+    }
+
+    private readonly int _maxRunsPerTrack = 1024;
 }

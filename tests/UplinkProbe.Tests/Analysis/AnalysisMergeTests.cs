@@ -301,6 +301,70 @@ public sealed class AnalysisMergeTests
     private const int BfdStateCap = 1024;
 
     [Fact]
+    public void SparseTalkersBeyondTheRunLimitMergeExactly()
+    {
+        // Four runs itemised per track: hv1 emits the gateway MAC every 3 s (a run each) before hv2 takes it over;
+        // Geneve toward each gateway node every 3 s from the others; the distributed FIP every 3 s from its node.
+        // Cuts fall anywhere, the tracks and flows forget their oldest runs in every part.
+        var options = new AnalysisOptions { MaxRunsPerTrack = 4 };
+        using var scenario = new Scenario();
+        scenario.WithOvnInventory(activeNode: "hv2");
+        var b = new StreamBuilder("sparse.pcapng", "hv1", "hv2", "hv3");
+        byte[] toRouter = Scenario.Ping(Scenario.GatewayMac, Scenario.RouterMac, Scenario.GatewayIp, Scenario.UpstreamIp);
+        byte[] fip = Scenario.Ping(Scenario.FipMac, Scenario.RouterMac, Scenario.FipIp, Scenario.UpstreamIp);
+        for (int i = 0; i < 60; i++)
+        {
+            double t = i * 3;
+            bool moved = t >= 120;
+            if (!moved)
+            {
+                b.Add(0, t, toRouter, PacketDirection.Outbound);
+                b.Add(1, t + 0.5, Scenario.Geneve(2, 1, 2, 1, 3), PacketDirection.Outbound);
+                b.Add(2, t + 0.7, Scenario.Geneve(3, 1, 2, 1, 3), PacketDirection.Outbound);
+            }
+            else
+            {
+                for (double d = 0; d < 3; d += 1)
+                {
+                    b.Add(1, t + d, toRouter, PacketDirection.Outbound);
+                }
+
+                b.Add(0, t + 0.5, Scenario.Geneve(1, 2, 2, 1, 3), PacketDirection.Outbound);
+                if (t < 150)
+                {
+                    b.Add(2, t + 0.7, Scenario.Geneve(3, 2, 2, 1, 3), PacketDirection.Outbound);
+                }
+            }
+
+            b.Add(2, t + 0.9, fip, PacketDirection.Outbound);
+            if (i % 3 == 0)
+            {
+                b.Mark();
+            }
+        }
+
+        PacketStream stream = b.Build(scenario.Inventory) with { Options = options };
+        AnalysisSession one = NewSession(stream);
+        foreach (Packet p in stream.Packets)
+        {
+            one.OnPacket(one.Sources[p.Source], p.Record, p.Data);
+        }
+
+        AnalysisReport report = one.BuildReport();
+        _output.WriteLine(string.Join("\n", report.Notes));
+        GatewayReport lr0 = Assert.Single(report.Gateways);
+        Assert.Equal(("hv2", Scenario.T0 + 120_000_000_000L), (lr0.ActiveNode, lr0.ActiveSinceNs));
+        Assert.Contains(report.Notes, n => n.StartsWith("lr0: the timeline starts after ", StringComparison.Ordinal) && n.Contains("hv1 emitted 00:16:3e:aa:00:02 in more than 4 separate runs", StringComparison.Ordinal));
+        Assert.Equal(["hv1", "hv1", "hv1", "hv1", "hv2"], lr0.Timeline.Select(s => s.Node));
+        Assert.Contains(report.Findings, f => f.Id == FindingIds.NoTunnelTrafficToGateway && f.Subject == "hv3");
+        Assert.DoesNotContain(report.Notes, n => n.Contains("no_tunnel_traffic_to_gateway was not checked", StringComparison.Ordinal));
+        FloatingIpReport fipReport = Assert.Single(report.FloatingIps);
+        Assert.Equal(60, fipReport.EmittedBy["hv3"]);
+        Assert.All(report.Tunnels, t => Assert.Equal(t.SourceNode == "hv3" && t.DestinationNode == "hv2" ? 10 : 40 - (t.SourceNode == "hv1" ? 20 : 0), t.Packets));
+        CheckSplits(stream, seeds: 8, marksAlone: 8);
+    }
+
+    [Fact]
     public void L2EvidenceOfCapturesBeyondItsSourceLimitIsOnlyCounted()
     {
         // The evidence key packs the kind into the 3 bits between the MAC and the capture index.

@@ -245,6 +245,43 @@ public sealed class AnalyzerTests
         Assert.Equal(FindingSeverity.Error, f.Severity);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void GeneveToAGatewayWhoseRunsAreOnlyCountedIsNotJudgedForThatTime(int keepRuns)
+    {
+        // hv1 is the gateway for 30 s, then hv2. hv3 sends Geneve to hv1 every 3 s for 90 s (a run each), hv2 only
+        // until 10 s. Every run itemised: hv2 went silent toward the gateway hv1 while hv3 went on. Four itemised: the
+        // runs during hv1's time are only counted, so nothing is said about it, and a note says why.
+        using var s = new Scenario().Node("hv1").Node("hv2").Node("hv3").WithOvnInventory(activeNode: "hv2");
+        s.Traffic("hv1", 0, 30, Scenario.GatewayMac, every: 1).Traffic("hv2", 31, 90, Scenario.GatewayMac, every: 1);
+        for (int i = 0; i < 30; i++)
+        {
+            s.Sent("hv3", i * 3, Scenario.Geneve(3, 1, vni: 2, ingressKey: 1, egressKey: 3));
+            if (i * 3 < 10)
+            {
+                s.Sent("hv2", i * 3, Scenario.Geneve(2, 1, vni: 2, ingressKey: 1, egressKey: 3));
+            }
+        }
+
+        AnalysisReport report = s.Analyze(new AnalysisOptions { MaxRunsPerTrack = keepRuns });
+
+        Assert.Equal(30, report.Tunnels.Single(t => t.SourceNode == "hv3").Packets);
+        Assert.Equal((Scenario.T0, Scenario.T0 + 87_000_000_000L), (report.Tunnels.Single(t => t.SourceNode == "hv3").FirstNs, report.Tunnels.Single(t => t.SourceNode == "hv3").LastNs));
+        if (keepRuns == 0)
+        {
+            Finding f = Assert.Single(report.Findings, f => f.Id == FindingIds.NoTunnelTrafficToGateway);
+            Assert.Equal("hv2", f.Subject);
+            Assert.DoesNotContain(report.Notes, n => n.Contains("was not checked", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.DoesNotContain(report.Findings, f => f.Id == FindingIds.NoTunnelTrafficToGateway);
+            Assert.Contains("lr0: no_tunnel_traffic_to_gateway was not checked while hv1 was the gateway from 14:13:20.000: Geneve toward it from hv3 came in more than 4 separate runs, " +
+                            "and the older ones, which reach into that time, are only counted", report.Notes);
+        }
+    }
+
     [Fact]
     public void BfdThatFallsAfterUpIsReportedWithItsDiagnostic()
     {

@@ -88,9 +88,9 @@ internal sealed class Scenario : IDisposable
         return this;
     }
 
-    public AnalysisReport Analyze()
+    public AnalysisReport Analyze(AnalysisOptions? options = null)
     {
-        var analysis = new UplinkAnalysis(Inventory);
+        var analysis = new UplinkAnalysis(Inventory, options);
         foreach ((string node, List<(long Ns, byte[] Frame, PacketDirection Direction)> frames) in _frames)
         {
             string path = Path.Combine(_dir, node + ".pcapng");
