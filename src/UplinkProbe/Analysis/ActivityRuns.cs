@@ -144,7 +144,7 @@ internal struct ActivityRuns
         }
 
         bool following = !_open;
-        foreach (ActivityRun run in later.Held)
+        foreach (ActivityRun run in later.HeldRuns())
         {
             if (!following && run.StartNs - _end <= _gapNs)
             {
@@ -181,16 +181,42 @@ internal struct ActivityRuns
     {
         get
         {
-            View(out ForgottenRuns forgotten);
+            ForgottenRuns forgotten = _closed?.Forgotten ?? default;
+            int hidden = Hidden;
+            if (hidden > 0)
+            {
+                foreach (ActivityRun run in HeldRuns())
+                {
+                    if (hidden-- == 0)
+                    {
+                        break;
+                    }
+
+                    forgotten = forgotten.Then(run);
+                }
+            }
+
             return forgotten;
         }
     }
 
     /// <summary>Number of runs shown (closed and open).</summary>
-    public readonly int Count => View(out _).Count;
+    public readonly int Count => HeldCount - Hidden;
 
     /// <summary>Events of every run, shown or forgotten.</summary>
-    public readonly long Events => (_closed?.Forgotten.Events ?? 0) + Held.Sum(r => r.Count);
+    public readonly long Events
+    {
+        get
+        {
+            long events = _closed?.Forgotten.Events ?? 0;
+            foreach (ActivityRun run in HeldRuns())
+            {
+                events += run.Count;
+            }
+
+            return events;
+        }
+    }
 
     public readonly long LastNs => _open ? _end : long.MinValue;
 
@@ -204,42 +230,43 @@ internal struct ActivityRuns
     /// <summary>The newest <c>keep</c> runs held, and the stored sum plus the older held runs.</summary>
     private readonly List<ActivityRun> View(out ForgottenRuns forgotten)
     {
-        List<ActivityRun> held = Held;
         forgotten = _closed?.Forgotten ?? default;
-        int drop = _keep == 0 ? 0 : Math.Max(0, held.Count - _keep);
-        for (int i = 0; i < drop; i++)
+        int hidden = Hidden;
+        var shown = new List<ActivityRun>(HeldCount - hidden);
+        foreach (ActivityRun run in HeldRuns())
         {
-            forgotten = forgotten.Then(held[i]);
+            if (hidden > 0)
+            {
+                forgotten = forgotten.Then(run);
+                hidden--;
+            }
+            else
+            {
+                shown.Add(run);
+            }
         }
 
-        return drop == 0 ? held : held.GetRange(drop, held.Count - drop);
+        return shown;
     }
 
-    /// <summary>Every run held (closed and open), oldest first.</summary>
-    private readonly List<ActivityRun> Held
+    private readonly int HeldCount => (_closed?.Count ?? 0) + (_open ? 1 : 0);
+
+    /// <summary>Held runs older than the newest <c>keep</c>.</summary>
+    private readonly int Hidden => _keep == 0 ? 0 : Math.Max(0, HeldCount - _keep);
+
+    /// <summary>Every run held (closed and open), oldest first; read from the log as it goes, not copied (a track holds
+    /// up to twice <c>keep</c>).</summary>
+    private readonly IEnumerable<ActivityRun> HeldRuns()
     {
-        get
-        {
-            var held = new List<ActivityRun>(_closed?.Count + 1 ?? 1);
-            if (_closed is not null)
-            {
-                held.AddRange(_closed.All());
-            }
-
-            if (_open)
-            {
-                held.Add(Open);
-            }
-
-            return held;
-        }
+        IEnumerable<ActivityRun> closed = _closed?.All() ?? [];
+        return _open ? closed.Append(Open) : closed;
     }
 
     /// <summary>The stored sum followed by every run held.</summary>
     private readonly ForgottenRuns AllHeldForgotten()
     {
         ForgottenRuns all = _closed?.Forgotten ?? default;
-        foreach (ActivityRun run in Held)
+        foreach (ActivityRun run in HeldRuns())
         {
             all = all.Then(run);
         }
@@ -269,14 +296,15 @@ internal struct ActivityRuns
 /// the previous end, duration, event count, first frame after the previous last frame, frames spanned, and tagged
 /// events × 2 + flagged. Wrapping arithmetic makes the round trip exact for any values, hostile timestamps included.
 /// With a limit (<c>keep</c> > 0), reaching twice the limit forgets the oldest runs down to the limit into
-/// <see cref="Forgotten"/> (amortised: each run is rewritten at most once per forgetting).
+/// <see cref="Forgotten"/>: the bytes of the runs kept move to the front of the log unchanged (they stay relative to the
+/// last forgotten run, kept as the base), so forgetting allocates nothing.
 /// </summary>
 internal sealed class ClosedRuns
 {
     private readonly int _keep;
-    private VarintLog _log = new();
-    private long _lastEnd;
-    private long _lastFrame;
+    private readonly VarintLog _log = new();
+    private long _baseEnd, _baseFrame; // end and last frame of the run before the first one held
+    private long _lastEnd, _lastFrame;
 
     public ClosedRuns(int keep = 0, ForgottenRuns forgotten = default)
     {
@@ -300,11 +328,6 @@ internal sealed class ClosedRuns
             ForgetOldest(Count - _keep);
         }
 
-        Write(run);
-    }
-
-    private void Write(in ActivityRun run)
-    {
         unchecked
         {
             _log.Write(run.StartNs - _lastEnd);
@@ -322,43 +345,42 @@ internal sealed class ClosedRuns
 
     private void ForgetOldest(int n)
     {
-        var held = All().ToList();
-        _log = new VarintLog();
-        _lastEnd = _lastFrame = 0;
-        Count = 0;
+        VarintLog.Reader reader = _log.Read();
+        long end = _baseEnd, frame = _baseFrame;
         ForgottenRuns forgotten = Forgotten;
-        for (int i = 0; i < held.Count; i++)
+        for (int i = 0; i < n; i++)
         {
-            if (i < n)
-            {
-                forgotten = forgotten.Then(held[i]);
-            }
-            else
-            {
-                Write(held[i]);
-            }
+            forgotten = forgotten.Then(Next(ref reader, ref end, ref frame));
         }
 
+        _log.RemoveFirst(reader.Position);
+        (_baseEnd, _baseFrame) = (end, frame);
         Forgotten = forgotten;
+        Count -= n;
     }
 
     /// <summary>The runs held (a later <see cref="Add"/> does not disturb an enumeration under way unless it forgets runs).</summary>
     public IEnumerable<ActivityRun> All()
     {
         VarintLog.Reader reader = _log.Read();
-        long end = 0, frame = 0;
+        long end = _baseEnd, frame = _baseFrame;
         while (!reader.AtEnd)
         {
-            unchecked
-            {
-                long start = end + reader.Next();
-                end = start + reader.Next();
-                long count = reader.Next();
-                long first = frame + reader.Next();
-                frame = first + reader.Next();
-                long extra = reader.Next();
-                yield return new ActivityRun(start, end, count, first, frame, extra >> 1, (extra & 1) != 0);
-            }
+            yield return Next(ref reader, ref end, ref frame);
+        }
+    }
+
+    private static ActivityRun Next(ref VarintLog.Reader reader, ref long end, ref long frame)
+    {
+        unchecked
+        {
+            long start = end + reader.Next();
+            end = start + reader.Next();
+            long count = reader.Next();
+            long first = frame + reader.Next();
+            frame = first + reader.Next();
+            long extra = reader.Next();
+            return new ActivityRun(start, end, count, first, frame, extra >> 1, (extra & 1) != 0);
         }
     }
 }

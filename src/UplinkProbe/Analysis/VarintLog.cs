@@ -31,6 +31,13 @@ internal sealed class VarintLog
         _bytes[Length++] = (byte)zigzag;
     }
 
+    /// <summary>Drops the first <paramref name="bytes"/> bytes (whole values, as a reader's <see cref="Reader.Position"/> gives): the rest moves to the front.</summary>
+    public void RemoveFirst(int bytes)
+    {
+        _bytes.AsSpan(bytes, Length - bytes).CopyTo(_bytes);
+        Length -= bytes;
+    }
+
     /// <summary>A reader from the first value; it sees the values written before it was made.</summary>
     public Reader Read() => new(_bytes, Length);
 
@@ -39,6 +46,9 @@ internal sealed class VarintLog
         private int _position;
 
         public readonly bool AtEnd => _position >= length;
+
+        /// <summary>Bytes read so far.</summary>
+        public readonly int Position => _position;
 
         public long Next()
         {
