@@ -253,14 +253,21 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
             }
 
             List<EmissionRun> runs = RunsOf(mac, tracks, out ForgottenCut? cut);
+            long? soleNodeSince = null;
             if (cut is not null)
             {
                 long before = tracks[mac].Sum(t => t.Frames) - runs.Sum(r => r.Frames);
                 report.Notes.Add($"{gateway.Name}: the timeline starts after {AnalysisClock.Format(cut.AtNs)}: {cut.Node} emitted {mac} in more than {_options.MaxRunsPerTrack} separate runs " +
                                  $"(gaps over {_options.RunGapNs / 1e9:0.###} s) in {Path.GetFileName(cut.Path)}, of which the newest are itemised; {before} earlier frames of {mac} are counted, not placed");
+
+                // One node only ever emitted it: that node has been the gateway since its first frame, placed or not.
+                if (tracks[mac].Select(t => t.Source.Node).Distinct().Count() == 1)
+                {
+                    soleNodeSince = tracks[mac].Min(t => t.Forgotten.Any ? t.Forgotten.MinStartNs : long.MaxValue);
+                }
             }
 
-            BuildTimeline(gateway, runs, garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context);
+            BuildTimeline(gateway, runs, garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context, soleNodeSince);
             MarkInterruptedBursts(gateway, burstsByMac[mac], report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
@@ -385,9 +392,10 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
     /// whose segment started last among those still emitting; when the owner stops while another node still emits,
     /// ownership falls back to that node. Every change of owner is a move; any time two nodes emit at once is a
     /// split brain.
-    /// <paramref name="garps"/>: the gateway MAC's GARP events with an IP, in time order.
+    /// <paramref name="garps"/>: the gateway MAC's GARP events with an IP, in time order. <paramref name="soleNodeSince"/>:
+    /// the first frame before the runs given, when one node alone emitted the MAC and runs before these are only counted.
     /// </summary>
-    private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, List<GarpEvent> garps, AnalysisReport report, AnalysisContext context)
+    private void BuildTimeline(GatewayReport gateway, IReadOnlyList<EmissionRun> runs, List<GarpEvent> garps, AnalysisReport report, AnalysisContext context, long? soleNodeSince = null)
     {
         var segments = new List<TimelineBuilder>();
         foreach (IGrouping<string, EmissionRun> byNode in runs.GroupBy(r => r.Node))
@@ -478,7 +486,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         if (owner is not null)
         {
             gateway.ActiveNode = owner.Node;
-            gateway.ActiveSinceNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].AtNs : segments[0].StartNs;
+            gateway.ActiveSinceNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].AtNs : Math.Min(soleNodeSince ?? long.MaxValue, segments[0].StartNs);
             gateway.PreviousNode = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].From : null;
             gateway.PreviousUntilNs = gateway.Failovers.Count > 0 ? gateway.Failovers[^1].FromLastNs ?? gateway.Failovers[^1].AtNs : null;
             (int seen, int expected, _, _) = GarpsAround(gateway, garps, owner.Node, gateway.ActiveSinceNs.Value, long.MaxValue, context);

@@ -245,6 +245,25 @@ public sealed class AnalyzerTests
         Assert.Equal(FindingSeverity.Error, f.Severity);
     }
 
+    [Fact]
+    public void AnIdleGatewayOfOneNodeIsActiveSinceItsFirstFrameWhenItsEarlyRunsAreOnlyCounted()
+    {
+        // An idle router: its gateway MAC claimed by hv1 with a GARP burst, then one frame every 5 s for 10 minutes (a
+        // run each). Four runs itemised: the timeline starts late, but hv1 alone ever emitted the MAC, so it has been
+        // the gateway since the claim, and the claim's GARPs count.
+        using var s = new Scenario().Node("hv1").Node("hv2").WithOvnInventory(activeNode: "hv1");
+        s.GarpBurst("hv1", 0, Scenario.GatewayMac, Scenario.GatewayIp);
+        s.Traffic("hv1", 0, 600, Scenario.GatewayMac, every: 5);
+
+        GatewayReport limited = Assert.Single(s.Analyze(new AnalysisOptions { MaxRunsPerTrack = 4 }).Gateways);
+        GatewayReport all = Assert.Single(s.Analyze().Gateways);
+
+        Assert.Equal(("hv1", Scenario.T0, 5, 5), (all.ActiveNode, all.ActiveSinceNs, all.ActiveGarps, all.ActiveGarpsExpected));
+        Assert.Equal((all.ActiveNode, all.ActiveSinceNs, all.ActiveGarps, all.ActiveGarpsExpected), (limited.ActiveNode, limited.ActiveSinceNs, limited.ActiveGarps, limited.ActiveGarpsExpected));
+        Assert.Equal(4, limited.Timeline.Count);
+        Assert.True(limited.Timeline[0].StartNs > Scenario.T0 + 500_000_000_000L);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(4)]
