@@ -245,7 +245,9 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
         var bindingsBeyond = new List<BindingState>();
-        foreach (((IpKey ip, MacAddress mac), BindingState state) in _bindings.Kept(bindingsBeyond).OrderBy(b => b.Key.Ip).ThenBy(b => b.Key.Mac.Value))
+        List<KeyValuePair<BindingKey, BindingState>> bindings = _bindings.Kept(bindingsBeyond);
+        bindings.Sort(static (a, b) => a.Key.Ip.CompareTo(b.Key.Ip) is int c && c != 0 ? c : a.Key.Mac.Value.CompareTo(b.Key.Mac.Value));
+        foreach (((IpKey ip, MacAddress mac), BindingState state) in bindings)
         {
             var a = new AnnouncementReport { Ip = Format(ip), Mac = mac, FirstNs = state.FirstNs, LastNs = state.LastNs, Unattributed = state.Unattributed };
             for (int k = 0; k < KindNames.Length; k++)
@@ -348,7 +350,8 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
                              "were counted; ip_claimed_by_two_macs and mac_flip_flop were checked for the kept IPs only");
         }
 
-        foreach ((IpKey ip, IpState ipState) in ips.OrderBy(p => p.Key))
+        ips.Sort(static (a, b) => a.Key.CompareTo(b.Key));
+        foreach ((IpKey ip, IpState ipState) in ips)
         {
             // Each capture recorded where the MAC changed in its own time order; merge them into one history.
             var changes = new List<(long Ns, MacAddress Mac, int Source, long Frame)>();

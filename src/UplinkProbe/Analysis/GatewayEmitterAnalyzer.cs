@@ -417,14 +417,22 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         segments.Sort((x, y) => x.StartNs.CompareTo(y.StartNs));
         gateway.Timeline.AddRange(segments.Select(x => x.Build()));
 
-        var events = segments.SelectMany(x => new[] { (Ns: x.StartNs, Start: true, Segment: x), (Ns: x.EndNs, Start: false, Segment: x) })
-            .OrderBy(e => e.Ns).ThenBy(e => e.Start ? 0 : 1).ToList();
+        // Starts and ends by time, a start before an end at the same instant, else in segment order. (Objects sorted with
+        // a comparison rather than LINQ over tuples: that code is precompiled, LINQ's sorters over value types are not.)
+        var events = new List<TimelineEvent>(segments.Count * 2);
+        foreach (TimelineBuilder x in segments)
+        {
+            events.Add(new TimelineEvent(x.StartNs, true, x, events.Count));
+            events.Add(new TimelineEvent(x.EndNs, false, x, events.Count));
+        }
+
+        events.Sort(static (a, b) => a.Ns != b.Ns ? a.Ns.CompareTo(b.Ns) : a.Start != b.Start ? (a.Start ? -1 : 1) : a.Order.CompareTo(b.Order));
         var active = new List<TimelineBuilder>();
         TimelineBuilder? owner = null;
         long? ownerEndedNs = null;
         long splitStart = -1;
         var involved = new List<TimelineBuilder>(); // segments active at some time of the current split brain
-        foreach ((long ns, bool start, TimelineBuilder segment) in events)
+        foreach ((long ns, bool start, TimelineBuilder segment, _) in events)
         {
             if (start)
             {
@@ -587,6 +595,8 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 [gateway.Timeline[^1].FirstEvidence], gateway.ActiveSinceNs, gateway.Name));
         }
     }
+
+    private sealed record TimelineEvent(long Ns, bool Start, TimelineBuilder Segment, int Order);
 
     /// <summary>The segment being built during the sweep.</summary>
     private sealed class TimelineBuilder

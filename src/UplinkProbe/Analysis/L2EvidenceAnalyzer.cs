@@ -216,15 +216,23 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
                 : e;
         }
 
-        foreach (((string node, L2EvidenceKind kind, ulong mac), Entry e) in merged
-            .OrderBy(x => x.Key.Node, StringComparer.Ordinal).ThenBy(x => x.Key.Kind).ThenByDescending(x => x.Value.Frames).ThenBy(x => x.Key.Mac))
+        var rows = new List<L2EvidenceRow>(merged.Count);
+        foreach (((string node, L2EvidenceKind kind, ulong mac), Entry e) in merged)
         {
             var address = new MacAddress(mac);
             string? name = context.Inventory.FindNodeByMac(address)?.Name
                 ?? (_ownMacs.TryGetValue(mac, out string? o) ? o : null)
                 ?? (_probeNames.TryGetValue(mac, out string? p) ? p : null);
-            report.L2Evidence.Add(new L2EvidenceRow(node, kind, address, name, e.Frames, e.FirstNs, e.LastNs));
+            rows.Add(new L2EvidenceRow(node, kind, address, name, e.Frames, e.FirstNs, e.LastNs));
         }
+
+        // By node, kind, most frames first, source; (node, kind, source) is unique, so the order is total. Rows sorted
+        // with a comparison: that code is precompiled, LINQ's sorters over tuples are compiled at run time.
+        rows.Sort(static (a, b) => string.CompareOrdinal(a.Node, b.Node) is int n && n != 0 ? n
+            : a.Kind != b.Kind ? a.Kind.CompareTo(b.Kind)
+            : a.Frames != b.Frames ? b.Frames.CompareTo(a.Frames)
+            : a.Source.Value.CompareTo(b.Source.Value));
+        report.L2Evidence.AddRange(rows);
 
         long overflow = _overflow + beyond.Sum(e => e.Frames);
         if (overflow > 0)

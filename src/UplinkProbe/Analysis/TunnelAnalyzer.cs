@@ -241,7 +241,9 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         int flowsWithKeysNotKept = 0;
         bool seenBeyondBits = false;
 
-        foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept.Select(f => ((f.Key.Src, f.Key.Dst, f.Key.Vni), f.Value)).OrderBy(f => f.Item1.Src).ThenBy(f => f.Item1.Dst).ThenBy(f => f.Item1.Vni))
+        // By source, destination and VNI (each flow's key is unique): sorted with a comparison, which is precompiled, rather than LINQ over tuples.
+        kept.Sort(static (a, b) => a.Key.Src.CompareTo(b.Key.Src) is int c && c != 0 ? c : a.Key.Dst.CompareTo(b.Key.Dst) is int d && d != 0 ? d : a.Key.Vni.CompareTo(b.Key.Vni));
+        foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept)
         {
             List<ActivityRun> runs = flow.Runs.All;
             ForgottenRuns forgotten = flow.Runs.Forgotten;
@@ -293,9 +295,23 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
         // Several captures can see one session (both ends' tunnel NICs): report it from the capture that saw most of it.
         var bfdBeyond = new List<BfdState>();
-        var sessions = _bfd.Kept(bfdBeyond).GroupBy(b => (b.Key.Src, b.Key.Dst)).Select(g => (g.Key.Src, g.Key.Dst, g.OrderByDescending(b => b.Value.Packets).First().Value));
-        foreach ((IpKey src, IpKey dst, BfdState state) in sessions.OrderBy(b => b.Src).ThenBy(b => b.Dst))
+        // By source and destination; of one pair, the capture with most packets, the first kept on a tie.
+        var candidates = new List<BfdCandidate>();
+        foreach ((BfdKey key, BfdState state) in _bfd.Kept(bfdBeyond))
         {
+            candidates.Add(new BfdCandidate(key.Src, key.Dst, state, candidates.Count));
+        }
+
+        candidates.Sort(static (a, b) => a.Src.CompareTo(b.Src) is int c && c != 0 ? c : a.Dst.CompareTo(b.Dst) is int d && d != 0 ? d
+            : a.State.Packets != b.State.Packets ? b.State.Packets.CompareTo(a.State.Packets) : a.Order.CompareTo(b.Order));
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            (IpKey src, IpKey dst, BfdState state, _) = candidates[i];
+            if (i > 0 && candidates[i - 1].Src == src && candidates[i - 1].Dst == dst)
+            {
+                continue;
+            }
+
             var session = new BfdSessionReport
             {
                 SourceIp = src.ToString(),
@@ -538,6 +554,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             return rank != 0 ? rank : srcA.CompareTo(srcB) is int src && src != 0 ? src : dstA.CompareTo(dstB) is int dst && dst != 0 ? dst : lastA.CompareTo(lastB);
         }
     }
+
+    private sealed record BfdCandidate(IpKey Src, IpKey Dst, BfdState State, int Order);
 
     /// <summary>A BFD session as one capture saw it.</summary>
     private readonly record struct BfdKey(IpKey Src, IpKey Dst, int Source) : ITableKeyHasher<BfdKey>
