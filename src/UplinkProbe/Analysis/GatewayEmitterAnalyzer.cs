@@ -267,7 +267,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 }
             }
 
-            BuildTimeline(gateway, runs, garpsByMac[mac].OrderBy(e => e.Ns).ToList(), report, context, soleNodeSince);
+            BuildTimeline(gateway, runs, SortedLists.OrderedBy(garpsByMac[mac], e => e.Ns), report, context, soleNodeSince);
             MarkInterruptedBursts(gateway, burstsByMac[mac], report);
             report.Gateways.Add(gateway);
             AddGatewayFindings(gateway, context, report);
@@ -401,7 +401,7 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
         foreach (IGrouping<string, EmissionRun> byNode in runs.GroupBy(r => r.Node))
         {
             TimelineBuilder? current = null;
-            foreach (EmissionRun run in byNode.OrderBy(r => r.StartNs))
+            foreach (EmissionRun run in SortedLists.OrderedBy(byNode, r => r.StartNs))
             {
                 if (current is not null && run.StartNs - current.EndNs <= _options.RunGapNs)
                 {
@@ -468,7 +468,15 @@ public sealed class GatewayEmitterAnalyzer : UplinkAnalyzer
                 if (segment == owner && !active.Any(x => x.Node == segment.Node))
                 {
                     ownerEndedNs = ns;
-                    TimelineBuilder? fallback = active.Where(x => x.Node != segment.Node).OrderByDescending(x => x.StartNs).FirstOrDefault();
+                    TimelineBuilder? fallback = null; // the other node's segment that started last (the first such on a tie)
+                    foreach (TimelineBuilder x in active)
+                    {
+                        if (x.Node != segment.Node && (fallback is null || x.StartNs > fallback.StartNs))
+                        {
+                            fallback = x;
+                        }
+                    }
+
                     if (fallback is not null)
                     {
                         gateway.Failovers.Add(Move(gateway, segment.Node, fallback.Node, ns, null, segment.LastEvidence, report, context));

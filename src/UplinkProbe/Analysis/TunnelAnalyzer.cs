@@ -333,8 +333,21 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
             report.BfdSessions.Add(session);
             // Sessions start in Down or Init (RFC 5880 6.2): only a fall after Up is a failure.
-            int firstUp = state.Changes.FindIndex(c => c.State == "up");
-            var downs = firstUp < 0 ? [] : state.Changes.Skip(firstUp + 1).Where(c => c.State is "down" or "admin_down").ToList();
+            // (Loops rather than LINQ over the change tuples, whose iterators would be compiled at run time.)
+            int firstUp = -1;
+            var downs = new List<(long Ns, string State, Evidence Evidence)>();
+            for (int k = 0; k < state.Changes.Count; k++)
+            {
+                string changedTo = state.Changes[k].State;
+                if (firstUp < 0 && changedTo == "up")
+                {
+                    firstUp = k;
+                }
+                else if (firstUp >= 0 && changedTo is "down" or "admin_down")
+                {
+                    downs.Add(state.Changes[k]);
+                }
+            }
             if (downs.Count > 0 || state.LastState != "up")
             {
                 bool endsUp = state.LastState == "up";
@@ -344,7 +357,15 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     : firstUp < 0 ? $"never came up (last state {state.LastState} since {AnalysisClock.Format(last.Ns)})"
                     : $"is {state.LastState} since {AnalysisClock.Format(last.Ns)}" + (recovered > 0 ? $" (and went down {recovered} time(s) before)" : string.Empty);
                 what += notKept;
-                var evidence = (endsUp ? downs : [last]).Take(4).Select(c => c.Evidence).ToList();
+                var evidence = new List<Evidence>();
+                foreach ((_, _, Evidence e) in endsUp ? downs : [last])
+                {
+                    if (evidence.Count < 4)
+                    {
+                        evidence.Add(e);
+                    }
+                }
+
                 report.Add(new Finding(FindingIds.BfdSessionDown, endsUp ? FindingSeverity.Warning : FindingSeverity.Error,
                     $"BFD {Name(session.SourceIp, session.SourceNode)} → {Name(session.DestinationIp, session.DestinationNode)} {what}" +
                     (state.LastDiag is { } diag && diag != "none" ? $", diag {diag}" : string.Empty) +
@@ -491,7 +512,11 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
                     var evidence = towardGateway.Where(t => t.SourceNode == node.Name && t.FirstEvidence is not null).Select(t => t.FirstEvidence!).Take(1).ToList();
                     if (bfdDown is not null)
                     {
-                        evidence.AddRange(bfdDown.Changes.TakeLast(1).Select(c => c.Evidence));
+                        if (bfdDown.Changes.Count > 0)
+                        {
+                            evidence.Add(bfdDown.Changes[^1].Evidence);
+                        }
+
                     }
 
                     report.Add(new Finding(FindingIds.NoTunnelTrafficToGateway, othersContinue || bfdDown is not null ? FindingSeverity.Error : FindingSeverity.Warning,

@@ -83,7 +83,7 @@ public sealed class AnalysisContext
         foreach (IGrouping<string, CaptureSource> node in Sources.Where(s => s.FirstNs <= s.LastNs).GroupBy(s => s.Node))
         {
             var spans = new List<(long Start, long End)>();
-            foreach (CaptureSource s in node.OrderBy(s => s.FirstNs))
+            foreach (CaptureSource s in SortedLists.OrderedBy(node, s => s.FirstNs))
             {
                 if (spans.Count > 0 && s.FirstNs <= spans[^1].End)
                 {

@@ -156,7 +156,7 @@ public static class AnalysisJsonWriter
         w.WriteEndArray();
 
         w.WriteStartArray("garp_bursts");
-        foreach (GarpBurst b in report.GarpBursts.OrderBy(b => b.StartNs))
+        foreach (GarpBurst b in SortedLists.OrderedBy(report.GarpBursts, b => b.StartNs))
         {
             w.WriteStartObject();
             w.WriteString("ip", b.Ip);

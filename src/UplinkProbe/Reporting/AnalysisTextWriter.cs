@@ -87,7 +87,7 @@ public static class AnalysisTextWriter
         {
             w.WriteLine();
             w.WriteLine("GARP bursts (OVN sends 5 per IP, about 1, 3, 7, 15 and 31 s after a claim)");
-            foreach (GarpBurst b in report.GarpBursts.OrderBy(b => b.StartNs))
+            foreach (GarpBurst b in SortedLists.OrderedBy(report.GarpBursts, b => b.StartNs))
             {
                 w.WriteLine($"  {Clock(b.StartNs)} {b.Node,-10} {b.Ip,-16} {b.Mac}  {b.Count}/{b.Expected} {b.Verdict}  ({b.Evidence})");
             }
