@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
@@ -404,10 +405,19 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     private void AddOneWayFindings(AnalysisContext context, AnalysisReport report)
     {
-        var pairs = report.Tunnels.GroupBy(t => (t.SourceIp, t.DestinationIp)).ToDictionary(g => g.Key, g => g.ToList());
-        foreach (((string src, string dst), List<TunnelFlowReport> flows) in pairs)
+        // The flows of each (source, destination) pair, pairs in the order first seen; keyed by one string ("a>b": no
+        // address holds '>'), whose dictionary is precompiled, unlike a grouping by a tuple.
+        var pairs = new Dictionary<string, List<TunnelFlowReport>>(StringComparer.Ordinal);
+        foreach (TunnelFlowReport t in report.Tunnels)
         {
-            if (pairs.ContainsKey((dst, src)))
+            ref List<TunnelFlowReport>? list = ref CollectionsMarshal.GetValueRefOrAddDefault(pairs, $"{t.SourceIp}>{t.DestinationIp}", out _);
+            (list ??= []).Add(t);
+        }
+
+        foreach (List<TunnelFlowReport> flows in pairs.Values)
+        {
+            string src = flows[0].SourceIp, dst = flows[0].DestinationIp;
+            if (pairs.ContainsKey($"{dst}>{src}"))
             {
                 continue;
             }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using UplinkProbe.Analysis;
 
 namespace UplinkProbe.Reporting;
@@ -120,10 +121,18 @@ public static class AnalysisTextWriter
         {
             w.WriteLine();
             w.WriteLine("Broadcast/multicast received (node ← source: frames), passive evidence for 'uplinkprobe l2test'");
-            foreach (IGrouping<(string Node, L2EvidenceKind Kind), L2EvidenceRow> g in report.L2Evidence.GroupBy(r => (r.Node, r.Kind)))
+            // One line per (node, kind), in the order first seen (a dictionary by one string key, which is precompiled).
+            var lines = new Dictionary<string, List<L2EvidenceRow>>(StringComparer.Ordinal);
+            foreach (L2EvidenceRow r in report.L2Evidence)
             {
-                string sources = string.Join(", ", g.Select(r => $"{r.Source}{(r.SourceName is null ? string.Empty : $" ({r.SourceName})")} ×{r.Frames}"));
-                w.WriteLine($"  {g.Key.Node,-10} {L2EvidenceRow.KindName(g.Key.Kind),-20} {sources}");
+                ref List<L2EvidenceRow>? rows = ref CollectionsMarshal.GetValueRefOrAddDefault(lines, $"{r.Node}\n{(int)r.Kind}", out _);
+                (rows ??= []).Add(r);
+            }
+
+            foreach (List<L2EvidenceRow> rows in lines.Values)
+            {
+                string sources = string.Join(", ", rows.Select(r => $"{r.Source}{(r.SourceName is null ? string.Empty : $" ({r.SourceName})")} ×{r.Frames}"));
+                w.WriteLine($"  {rows[0].Node,-10} {L2EvidenceRow.KindName(rows[0].Kind),-20} {sources}");
             }
         }
 
