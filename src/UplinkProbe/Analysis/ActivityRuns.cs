@@ -139,7 +139,7 @@ internal struct ActivityRuns
             }
 
             _closed = closed;
-            CopyOpen(later, frameOffset);
+            Reopen(later.Open, frameOffset); // a part that forgot runs has events, so a run open
             return;
         }
 
@@ -162,14 +162,7 @@ internal struct ActivityRuns
                 Closed.Add(Open);
             }
 
-            _open = true;
-            _start = run.StartNs;
-            _end = run.EndNs;
-            _count = run.Count;
-            _firstFrame = run.FirstFrame + frameOffset;
-            _lastFrame = run.LastFrame + frameOffset;
-            _tagged = run.Tagged;
-            _flagged = run.Flagged;
+            Reopen(run, frameOffset);
         }
     }
 
@@ -274,16 +267,17 @@ internal struct ActivityRuns
         return all;
     }
 
-    private void CopyOpen(in ActivityRuns later, long frameOffset)
+    /// <summary>Makes <paramref name="run"/>, its frames shifted by <paramref name="frameOffset"/>, the open run.</summary>
+    private void Reopen(in ActivityRun run, long frameOffset)
     {
-        _open = later._open;
-        _start = later._start;
-        _end = later._end;
-        _count = later._count;
-        _firstFrame = later._firstFrame + frameOffset;
-        _lastFrame = later._lastFrame + frameOffset;
-        _tagged = later._tagged;
-        _flagged = later._flagged;
+        _open = true;
+        _start = run.StartNs;
+        _end = run.EndNs;
+        _count = run.Count;
+        _firstFrame = run.FirstFrame + frameOffset;
+        _lastFrame = run.LastFrame + frameOffset;
+        _tagged = run.Tagged;
+        _flagged = run.Flagged;
     }
 
     private ClosedRuns Closed => _closed ??= new ClosedRuns(_keep);

@@ -276,13 +276,7 @@ public sealed class AnalysisMergeTests
         }
 
         PacketStream stream = b.Build(scenario.Inventory) with { Options = options };
-        AnalysisSession one = NewSession(stream);
-        foreach (Packet p in stream.Packets)
-        {
-            one.OnPacket(one.Sources[p.Source], p.Record, p.Data);
-        }
-
-        AnalysisReport report = one.BuildReport();
+        AnalysisReport report = OnePass(stream);
         _output.WriteLine(string.Join("\n", report.Notes));
         foreach (string note in new[] { "Geneve: more than 40 flows", "Geneve: 1 flow(s) carried more than 5 OVN egress port keys", "BFD: more than 40 sessions",
                      "BFD 192.0.2.11 → 192.0.2.12: 1200 state changes", "Emitters: more than 30", "Announcements: more than 30 (IP, MAC) bindings", "Announcements: more than 30 claimed IPs" })
@@ -344,13 +338,7 @@ public sealed class AnalysisMergeTests
         }
 
         PacketStream stream = b.Build(scenario.Inventory) with { Options = options };
-        AnalysisSession one = NewSession(stream);
-        foreach (Packet p in stream.Packets)
-        {
-            one.OnPacket(one.Sources[p.Source], p.Record, p.Data);
-        }
-
-        AnalysisReport report = one.BuildReport();
+        AnalysisReport report = OnePass(stream);
         _output.WriteLine(string.Join("\n", report.Notes));
         GatewayReport lr0 = Assert.Single(report.Gateways);
         Assert.Equal(("hv2", Scenario.T0 + 120_000_000_000L), (lr0.ActiveNode, lr0.ActiveSinceNs));
@@ -511,6 +499,18 @@ public sealed class AnalysisMergeTests
         }
 
         Assert.Fail($"{where}: reports differ at line {line + 1}\n  one pass: {(line < e.Length ? e[line] : "<end>")}\n  in parts: {(line < a.Length ? a[line] : "<end>")}");
+    }
+
+    /// <summary>The report of the whole stream read in one session.</summary>
+    private static AnalysisReport OnePass(PacketStream stream)
+    {
+        AnalysisSession session = NewSession(stream);
+        foreach (Packet p in stream.Packets)
+        {
+            session.OnPacket(session.Sources[p.Source], p.Record, p.Data);
+        }
+
+        return session.BuildReport();
     }
 
     private static (byte[] Json, string Text, string State) Sequential(PacketStream stream)
