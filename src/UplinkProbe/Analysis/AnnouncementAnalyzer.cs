@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using UplinkProbe.Capture;
 using UplinkProbe.Decoding;
 
@@ -264,7 +265,31 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
                 a.Announcers[node] = a.Announcers.GetValueOrDefault(node) + n;
             }
 
-            a.Evidence.AddRange(state.Evidence.GroupBy(e => e.Source).Select(g => new Evidence(sources[g.Key].Path, sources[g.Key].Node, g.Select(e => e.Frame).ToList())));
+            // One evidence per capture, in the order first seen (at most MaxEvidence frames in all: a scan per capture).
+            for (int i = 0; i < state.Evidence.Count; i++)
+            {
+                int source = state.Evidence[i].Source;
+                bool first = true;
+                for (int j = 0; j < i && first; j++)
+                {
+                    first = state.Evidence[j].Source != source;
+                }
+
+                if (first)
+                {
+                    var frames = new List<long>();
+                    for (int j = i; j < state.Evidence.Count; j++)
+                    {
+                        if (state.Evidence[j].Source == source)
+                        {
+                            frames.Add(state.Evidence[j].Frame);
+                        }
+                    }
+
+                    a.Evidence.Add(new Evidence(sources[source].Path, sources[source].Node, frames));
+                }
+            }
+
             report.Announcements.Add(a);
             AddBursts(a, state, context, report);
             if (state.GarpsNotKept > 0)
@@ -286,10 +311,27 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
     private void AddBursts(AnnouncementReport announcement, in BindingState state, AnalysisContext context, AnalysisReport report)
     {
         IReadOnlyList<CaptureSource> sources = context.Sources;
-        foreach (IGrouping<string, (long Ns, int Source, long Frame)> byNode in state.Garps.GroupBy(g => sources[g.Source].Node))
+        // The GARPs of each node (nodes in the order first seen), each node's in time order, equal times in the order
+        // kept: positions sorted with a comparison, rather than LINQ's grouping and sorter over the GARP tuples.
+        IReadOnlyList<(long Ns, int Source, long Frame)> garps = state.Garps;
+        var positionsByNode = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < garps.Count; i++)
         {
+            ref List<int>? positions = ref CollectionsMarshal.GetValueRefOrAddDefault(positionsByNode, sources[garps[i].Source].Node, out _);
+            (positions ??= []).Add(i);
+        }
+
+        foreach ((string node, List<int> positions) in positionsByNode)
+        {
+            positions.Sort((x, y) => garps[x].Ns != garps[y].Ns ? garps[x].Ns.CompareTo(garps[y].Ns) : x.CompareTo(y));
+
             // The same frame can be in two captures of one node (e.g. transmit-only and both directions): count it once.
-            var events = byNode.OrderBy(g => g.Ns).ToList();
+            var events = new List<(long Ns, int Source, long Frame)>(positions.Count);
+            foreach (int position in positions)
+            {
+                events.Add(garps[position]);
+            }
+
             var unique = new List<(long Ns, int Source, long Frame)>();
             foreach (var e in events)
             {
@@ -301,7 +343,7 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
             foreach ((long ns, int source, long frame) in unique)
             {
-                report.GarpEvents.Add(new GarpEvent(announcement.Ip, announcement.Mac, byNode.Key, ns, new Evidence(sources[source].Path, byNode.Key, [frame])));
+                report.GarpEvents.Add(new GarpEvent(announcement.Ip, announcement.Mac, node, ns, new Evidence(sources[source].Path, node, [frame])));
             }
 
             int start = 0;
@@ -314,9 +356,18 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
 
                 var burst = unique.GetRange(start, i - start);
                 long first = burst[0].Ns;
-                bool covered = context.NodeObserved(byNode.Key, first + _options.GarpBurstSpanNs);
-                var evidence = new Evidence(sources[burst[0].Source].Path, byNode.Key, burst.Where(b => b.Source == burst[0].Source).Select(b => b.Frame).ToList());
-                var garpBurst = new GarpBurst(announcement.Ip, announcement.Mac, byNode.Key, first, burst[^1].Ns, burst.Count, _options.GarpsPerBurst, covered, evidence);
+                bool covered = context.NodeObserved(node, first + _options.GarpBurstSpanNs);
+                var frames = new List<long>(burst.Count);
+                foreach ((_, int source, long frame) in burst)
+                {
+                    if (source == burst[0].Source)
+                    {
+                        frames.Add(frame);
+                    }
+                }
+
+                var evidence = new Evidence(sources[burst[0].Source].Path, node, frames);
+                var garpBurst = new GarpBurst(announcement.Ip, announcement.Mac, node, first, burst[^1].Ns, burst.Count, _options.GarpsPerBurst, covered, evidence);
                 report.GarpBursts.Add(garpBurst);
                 start = i;
             }
