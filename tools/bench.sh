@@ -189,7 +189,8 @@ for f in "${files[@]}"; do
   rows+=("C read()+decode loop, 1 thread (tools/bench-reference)|$f|$med|$rss")
   measure "read floor" "$f" bash -c 'read_floor "$1"' _ "$f"
   rows+=("read floor: 2 × dd bs=256K, one half each|$f|$med|$rss")
-  measure "tcpdump" "$f" tcpdump -n -r "$f" -w /dev/null
+  # -Z root: as root, Debian's tcpdump otherwise drops to its own user and chowns its output file, /dev/null included.
+  measure "tcpdump" "$f" tcpdump -n -Z root -r "$f" -w /dev/null
   rows+=("tcpdump -r -w /dev/null|$f|$med|$rss")
   if [[ $withtshark -eq 1 && ${packets[$f]} -le 1000000 ]]; then
     measure "tshark" "$f" tshark -n -r "$f" -T fields -e frame.number
