@@ -167,7 +167,7 @@ internal struct ActivityRuns
     }
 
     /// <summary>The runs shown: the newest <c>keep</c> (all when there is no limit or no more), oldest first.</summary>
-    public readonly List<ActivityRun> All => View(out _);
+    public readonly List<ActivityRun> All => Shown(out _);
 
     /// <summary>The runs not shown, summed (<see cref="ForgottenRuns.Any"/> false when every run is shown).</summary>
     public readonly ForgottenRuns Forgotten
@@ -215,13 +215,13 @@ internal struct ActivityRuns
 
     public readonly override string ToString()
     {
-        List<ActivityRun> shown = View(out ForgottenRuns forgotten);
+        List<ActivityRun> shown = Shown(out ForgottenRuns forgotten);
         string runs = string.Join(" ", shown.Select(r => $"[{r.StartNs}..{r.EndNs} n={r.Count} #{r.FirstFrame}..#{r.LastFrame}" + (r.Tagged != 0 || r.Flagged ? $" t={r.Tagged}{(r.Flagged ? "!" : string.Empty)}]" : "]")));
         return forgotten.Any ? $"({forgotten}) {runs}" : runs;
     }
 
-    /// <summary>The newest <c>keep</c> runs held, and the stored sum plus the older held runs.</summary>
-    private readonly List<ActivityRun> View(out ForgottenRuns forgotten)
+    /// <summary><see cref="All"/> and <see cref="Forgotten"/> in one reading of the log.</summary>
+    public readonly List<ActivityRun> Shown(out ForgottenRuns forgotten)
     {
         forgotten = _closed?.Forgotten ?? default;
         int hidden = Hidden;

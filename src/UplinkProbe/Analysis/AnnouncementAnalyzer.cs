@@ -265,29 +265,17 @@ public sealed class AnnouncementAnalyzer : UplinkAnalyzer
                 a.Announcers[node] = a.Announcers.GetValueOrDefault(node) + n;
             }
 
-            // One evidence per capture, in the order first seen (at most MaxEvidence frames in all: a scan per capture).
-            for (int i = 0; i < state.Evidence.Count; i++)
+            // One evidence per capture, in the order first seen.
+            var framesBySource = new Dictionary<int, List<long>>();
+            foreach ((int source, long frame) in state.Evidence)
             {
-                int source = state.Evidence[i].Source;
-                bool first = true;
-                for (int j = 0; j < i && first; j++)
-                {
-                    first = state.Evidence[j].Source != source;
-                }
+                ref List<long>? frames = ref CollectionsMarshal.GetValueRefOrAddDefault(framesBySource, source, out _);
+                (frames ??= []).Add(frame);
+            }
 
-                if (first)
-                {
-                    var frames = new List<long>();
-                    for (int j = i; j < state.Evidence.Count; j++)
-                    {
-                        if (state.Evidence[j].Source == source)
-                        {
-                            frames.Add(state.Evidence[j].Frame);
-                        }
-                    }
-
-                    a.Evidence.Add(new Evidence(sources[source].Path, sources[source].Node, frames));
-                }
+            foreach ((int source, List<long> frames) in framesBySource)
+            {
+                a.Evidence.Add(new Evidence(sources[source].Path, sources[source].Node, frames));
             }
 
             report.Announcements.Add(a);

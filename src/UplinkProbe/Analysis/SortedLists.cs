@@ -1,8 +1,28 @@
+using System.Runtime.InteropServices;
+
 namespace UplinkProbe.Analysis;
 
-/// <summary>Searches in lists kept in order, and a stable sort.</summary>
+/// <summary>Searches in lists kept in order, a stable sort and a grouping, for the report's code.</summary>
 internal static class SortedLists
 {
+    /// <summary>
+    /// The items grouped by <paramref name="key"/>, groups (the dictionary's values) in the order their keys were first
+    /// seen, items in the order given (what <c>GroupBy</c> gives). A dictionary by one string: precompiled, while LINQ's
+    /// groupings by a tuple are compiled at run time.
+    /// </summary>
+    public static Dictionary<string, List<T>> GroupedBy<T>(IEnumerable<T> items, Func<T, string> key)
+        where T : class
+    {
+        var groups = new Dictionary<string, List<T>>(StringComparer.Ordinal);
+        foreach (T item in items)
+        {
+            ref List<T>? group = ref CollectionsMarshal.GetValueRefOrAddDefault(groups, key(item), out _);
+            (group ??= []).Add(item);
+        }
+
+        return groups;
+    }
+
     /// <summary>
     /// The items ordered by <paramref name="key"/>, items of equal keys in the order given (what <c>OrderBy</c> gives).
     /// A merge sort of our own: LINQ's sorters, instantiated for the report's types, are compiled at run time, while

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
@@ -246,8 +245,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         kept.Sort(static (a, b) => a.Key.Src.CompareTo(b.Key.Src) is int c && c != 0 ? c : a.Key.Dst.CompareTo(b.Key.Dst) is int d && d != 0 ? d : a.Key.Vni.CompareTo(b.Key.Vni));
         foreach (((IpKey src, IpKey dst, uint vni), FlowState flow) in kept)
         {
-            List<ActivityRun> runs = flow.Runs.All;
-            ForgottenRuns forgotten = flow.Runs.Forgotten;
+            List<ActivityRun> runs = flow.Runs.Shown(out ForgottenRuns forgotten);
             var r = new TunnelFlowReport
             {
                 SourceIp = src.ToString(),
@@ -405,14 +403,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     private void AddOneWayFindings(AnalysisContext context, AnalysisReport report)
     {
-        // The flows of each (source, destination) pair, pairs in the order first seen; keyed by one string ("a>b": no
-        // address holds '>'), whose dictionary is precompiled, unlike a grouping by a tuple.
-        var pairs = new Dictionary<string, List<TunnelFlowReport>>(StringComparer.Ordinal);
-        foreach (TunnelFlowReport t in report.Tunnels)
-        {
-            ref List<TunnelFlowReport>? list = ref CollectionsMarshal.GetValueRefOrAddDefault(pairs, $"{t.SourceIp}>{t.DestinationIp}", out _);
-            (list ??= []).Add(t);
-        }
+        // The flows of each (source, destination) pair, pairs in the order first seen ("a>b": no address holds '>').
+        Dictionary<string, List<TunnelFlowReport>> pairs = SortedLists.GroupedBy(report.Tunnels, t => $"{t.SourceIp}>{t.DestinationIp}");
 
         foreach (List<TunnelFlowReport> flows in pairs.Values)
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using UplinkProbe.Analysis;
 
 namespace UplinkProbe.Reporting;
@@ -121,15 +120,8 @@ public static class AnalysisTextWriter
         {
             w.WriteLine();
             w.WriteLine("Broadcast/multicast received (node ← source: frames), passive evidence for 'uplinkprobe l2test'");
-            // One line per (node, kind), in the order first seen (a dictionary by one string key, which is precompiled).
-            var lines = new Dictionary<string, List<L2EvidenceRow>>(StringComparer.Ordinal);
-            foreach (L2EvidenceRow r in report.L2Evidence)
-            {
-                ref List<L2EvidenceRow>? rows = ref CollectionsMarshal.GetValueRefOrAddDefault(lines, $"{r.Node}\n{(int)r.Kind}", out _);
-                (rows ??= []).Add(r);
-            }
-
-            foreach (List<L2EvidenceRow> rows in lines.Values)
+            // One line per (node, kind), in the order first seen.
+            foreach (List<L2EvidenceRow> rows in SortedLists.GroupedBy(report.L2Evidence, r => $"{r.Node}\n{(int)r.Kind}").Values)
             {
                 string sources = string.Join(", ", rows.Select(r => $"{r.Source}{(r.SourceName is null ? string.Empty : $" ({r.SourceName})")} ×{r.Frames}"));
                 w.WriteLine($"  {rows[0].Node,-10} {L2EvidenceRow.KindName(rows[0].Kind),-20} {sources}");
