@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, when they are missing.
-#   tools/install-deps.sh            tshark, tcpdump, libpcap0.8 (decoder oracle, capture library)
+#   tools/install-deps.sh            tshark, tcpdump, libpcap0.8 (decoder oracle, capture library), gcc (the benchmark's
+#                                    C yardsticks, checked against the decoder)
 #   tools/install-deps.sh --lab      also Open vSwitch, OVN, iproute2, nftables (the real OVN lab)
 # Needs root (or passwordless sudo) only when something is missing. Safe to run repeatedly.
 set -euo pipefail
 
-pkgs=(tshark tcpdump libpcap0.8 iproute2)
+pkgs=(tshark tcpdump libpcap0.8 iproute2 gcc libc6-dev)
 if [[ "${1:-}" == "--lab" ]]; then
   pkgs+=(openvswitch-switch ovn-central ovn-host nftables iputils-ping python3)
 fi

@@ -1,11 +1,11 @@
 /*
  * The C yardstick read the way `uplinkprobe stats` reads: the same header walk as readloop.c (layers.h), but over a
  * memory mapping of the file, cut into one part per thread (default: one per online CPU). A part after the first
- * starts at the first offset at or after its cut where eight plausible record headers follow one another (or fewer
- * that end exactly at the end of the file); each walker stops where the next part starts and fails if it steps over
- * that start (a false start). Like uplinkprobe, each walker prefetches the mapping 2 KiB ahead of the record it is at,
- * one cache line per record byte range, and gives the pages behind it back in 4 MiB steps (MADV_DONTNEED), so its
- * resident set stays small whatever the file size.
+ * starts at the first offset at or after its cut where eight plausible record headers (not empty, within the snap
+ * length, captured length not above the original) follow one another, or fewer that end exactly at the end of the
+ * file; each walker stops where the next part starts and fails if it steps over that start (a false start). Like
+ * uplinkprobe, each walker prefetches every cache line 2 KiB ahead of the record it is at and gives the pages behind
+ * it back in 4 MiB steps (MADV_DONTNEED), so its resident set stays small whatever the file size.
  *
  * Not part of the product: little-endian classic pcap only, no error reporting beyond "stopped at offset N". It shows
  * how fast a hand-written C loop walks these headers on this machine when it may use every core, which the
@@ -30,7 +30,7 @@ enum { HEADER = 16, MAX_RECORD = 262144, CHAIN = 8, PREFETCH = 2048, RELEASE = 4
 
 static const uint8_t *file;
 static uint64_t size;
-static uint32_t fraction_limit;
+static uint32_t fraction_limit, snap_length;
 
 struct part {
     uint64_t start, end, packets, stopped_at;
@@ -43,7 +43,9 @@ static int plausible(uint64_t at)
     uint32_t h[4];
     if (at + HEADER > size) return 0;
     memcpy(h, file + at, HEADER);
-    return h[1] < fraction_limit && h[2] <= MAX_RECORD && h[2] <= h[3] && h[3] <= MAX_RECORD && at + HEADER + h[2] <= size;
+    /* An empty record is legal but would let the zero padding of a short frame pass for a header. */
+    return h[1] < fraction_limit && h[2] != 0 && h[2] <= MAX_RECORD && (snap_length == 0 || h[2] <= snap_length) && h[2] <= h[3]
+           && at + HEADER + h[2] <= size;
 }
 
 /* The first offset at or after cut where CHAIN plausible headers follow one another, or the file size. */
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
     memcpy(&magic, file, 4);
     if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) { fprintf(stderr, "readloop-parts: not a little-endian classic pcap file\n"); return 1; }
     fraction_limit = magic == 0xa1b23c4d ? 1000000000u : 1000000u;
+    memcpy(&snap_length, file + 16, 4);
 
     struct part part[MAX_PARTS];
     memset(part, 0, sizeof part);
