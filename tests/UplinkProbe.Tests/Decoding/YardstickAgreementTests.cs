@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using UplinkProbe.Capture;
 using UplinkProbe.Crafting;
 using UplinkProbe.Decoding;
@@ -143,23 +142,5 @@ public sealed class YardstickAgreementTests(ITestOutputHelper output) : IDisposa
         return counts;
     }
 
-    private static (int Exit, string Stdout, string Stderr) Exec(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill();
-            throw new TimeoutException($"{file} did not finish in 60 s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Stdout, string Stderr) Exec(string file, params string[] args) => ChildProcess.Run(file, args, TimeSpan.FromSeconds(60));
 }

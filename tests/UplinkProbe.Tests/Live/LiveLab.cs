@@ -97,27 +97,13 @@ internal sealed partial class LiveLab : IDisposable
     /// <summary>Runs a command to its end; throws with its stderr when it fails.</summary>
     public static string Run(string file, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
+        (int exit, string stdout, string stderr) = ChildProcess.Run(file, args, TimeSpan.FromSeconds(30));
+        if (exit != 0)
         {
-            psi.ArgumentList.Add(a);
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {exit}: {stderr.Trim()}");
         }
 
-        using Process p = Process.Start(psi)!;
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
-        }
-
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result.Trim()}");
-        }
-
-        return stdout.Result;
+        return stdout;
     }
 
     private static bool CleanLeftovers()
