@@ -16,7 +16,8 @@
 # time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "C read()+decode loop"
 # row times the issue's yardstick (tools/bench-reference/readloop.c, one thread, built with cc -O2) and a "C mmap+decode
 # loop" row the same header walk read the way stats reads (readloop-parts.c: one part per core, in place from a
-# mapping), each with its packet count checked; a "read floor" row times two dd processes reading one half of the
+# mapping), a "+ flow and sender tables" row that loop with the two per-packet lookups at the heart of analyze
+# (-DFLOW_TABLES; the yardstick of analyze's ratio), each with its packet count checked; a "read floor" row times two dd processes reading one half of the
 # file each (what read() alone costs). tshark runs on the 1M file only. Prints a markdown table. Installs tcpdump, tshark, gcc and GNU time with
 # apt-get when missing (needs root).
 set -euo pipefail
@@ -35,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --no-10m) with10m=0; shift ;;
     --no-tshark) withtshark=0; shift ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
@@ -81,6 +82,9 @@ cc -O2 -o "$refloop" tools/bench-reference/readloop.c
 # The same walk over a mapping, one part per core, as stats reads (tools/bench-reference/readloop-parts.c).
 partsloop=$root/artifacts/bench-readloop-parts
 cc -O2 -pthread -o "$partsloop" tools/bench-reference/readloop-parts.c
+# The yardstick of analyze: the parts loop plus a flow table per Geneve packet and a sender table per frame.
+tablesloop=$root/artifacts/bench-readloop-tables
+cc -O2 -pthread -DFLOW_TABLES -o "$tablesloop" tools/bench-reference/readloop-parts.c
 cli=$publish/uplinkprobe
 gen=$root/tools/UplinkProbe.TrafficGenerator/bin/Release/net10.0/UplinkProbe.TrafficGenerator
 [[ -x $cli && -x $gen ]] || { log "Release binaries not found ($cli, $gen)"; exit 1; }
@@ -196,6 +200,11 @@ for f in "${files[@]}"; do
     log "C mmap+decode loop: packet count differs from ${packets[$f]}"; med=failed
   fi
   rows+=("C mmap+decode loop, one part per core (tools/bench-reference)|$f|$med|$rss")
+  measure "C mmap+decode loop + flow tables" "$f" "$tablesloop" "$f"
+  if [[ $med != failed ]] && ! "$tablesloop" "$f" | grep -q "^packets ${packets[$f]} "; then
+    log "C mmap+decode loop + flow tables: packet count differs from ${packets[$f]}"; med=failed
+  fi
+  rows+=("C mmap+decode loop + flow and sender tables (readloop-parts.c -DFLOW_TABLES)|$f|$med|$rss")
   measure "read floor" "$f" bash -c 'read_floor "$1"' _ "$f"
   rows+=("read floor: 2 × dd bs=256K, one half each|$f|$med|$rss")
   # -Z root: as root, Debian's tcpdump otherwise drops to its own user and chowns its output file, /dev/null included.

@@ -14,6 +14,14 @@ static const char *names[LAYERS] = {"ethernet", "vlan", "arp", "ipv4", "ipv6", "
 /* Per thread, so that readloop-parts can run one walker per core; readloop uses one. */
 static __thread uint64_t counts[LAYERS];
 
+/* Hooks for the analyze yardstick (readloop-parts.c built with -DFLOW_TABLES); nothing in the decode-only loops. */
+#ifndef ON_OUTER_IP
+#define ON_OUTER_IP(src, dst, length) ((void)0)
+#endif
+#ifndef ON_GENEVE
+#define ON_GENEVE(geneve, n) ((void)0)
+#endif
+
 static inline uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 
 static void decode_ethernet(const uint8_t *p, uint32_t n, int depth);
@@ -30,6 +38,7 @@ static void decode_udp(const uint8_t *p, uint32_t n, int depth)
         uint32_t len = 8 + (p[0] & 0x3f) * 4;
         if (len > n) { counts[SHORT]++; return; }
         counts[GENEVE]++;
+        ON_GENEVE(p, len);
         if (be16(p + 2) == 0x6558) decode_ethernet(p + len, n - len, depth + 1);
     } else if (port == 4789 || port == 8472) {
         if (n < 8) { counts[SHORT]++; return; }
@@ -76,10 +85,12 @@ static void decode_ethernet(const uint8_t *p, uint32_t n, int depth)
         uint32_t ihl = n < 20 ? 0 : (uint32_t)(p[0] & 0x0f) * 4;
         if (ihl < 20 || ihl > n) { counts[SHORT]++; return; }
         counts[IPV4]++;
+        if (depth == 0) ON_OUTER_IP(p + 12, p + 16, 4);
         decode_transport(p[9], p + ihl, n - ihl, depth);
     } else if (type == 0x86dd) {
         if (n < 40) { counts[SHORT]++; return; }
         counts[IPV6]++;
+        if (depth == 0) ON_OUTER_IP(p + 8, p + 24, 16);
         uint32_t next = p[6];
         p += 40; n -= 40;
         while (next == 0 || next == 43 || next == 44 || next == 60) {

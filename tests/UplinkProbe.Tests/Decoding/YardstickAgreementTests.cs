@@ -1,3 +1,4 @@
+using UplinkProbe.Analysis;
 using UplinkProbe.Capture;
 using UplinkProbe.Crafting;
 using UplinkProbe.Decoding;
@@ -12,7 +13,8 @@ namespace UplinkProbe.Tests.Decoding;
 /// The README compares <c>stats</c> with two hand-written C loops (tools/bench-reference): that comparison holds only if
 /// they walk the same packets to the same layers. Both are compiled here with <c>cc</c> (installed by
 /// tools/install-deps.sh) and run on the benchmark's mix; their packet and per-layer counts must equal the decoder's,
-/// and the parts loop must give the one-thread loop's counts however many parts it cuts the file into.
+/// and the parts loop must give the one-thread loop's counts however many parts it cuts the file into. The same holds for
+/// the parts loop built as the yardstick of <c>analyze</c>, whose tables must also hold what analyze finds.
 /// </summary>
 public sealed class YardstickAgreementTests(ITestOutputHelper output) : IDisposable
 {
@@ -59,6 +61,45 @@ public sealed class YardstickAgreementTests(ITestOutputHelper output) : IDisposa
         {
             Dictionary<string, long> inParts = Run(partsLoop, "-j", parts.ToString(System.Globalization.CultureInfo.InvariantCulture), capture);
             Assert.Equal(single, inParts);
+        }
+    }
+
+    /// <summary>The analyze yardstick (readloop-parts.c with -DFLOW_TABLES) must walk the same layers and hold what
+    /// analyze holds: one flow per tunnel analyze reports and one track per unicast Ethernet source, however it cuts the file.</summary>
+    [Fact]
+    public void TheFlowTablesLoopHoldsTheTunnelsAnalyzeReports()
+    {
+        if (Compile("readloop-parts.c", "-pthread", "-DFLOW_TABLES") is not { } tablesLoop)
+        {
+            return;
+        }
+
+        string capture = WriteMix(12_000);
+        var analysis = new UplinkAnalysis();
+        analysis.AddCapture(capture, "hv1");
+        AnalysisReport report = analysis.Run();
+        var senders = new HashSet<ulong>();
+        using (CaptureReader reader = CaptureFile.Open(capture))
+        {
+            while (reader.TryReadNext(out _, out ReadOnlySpan<byte> data))
+            {
+                if (data.Length >= EthernetHeader.Length && (data[6] & 1) == 0)
+                {
+                    senders.Add(MacAddress.Read(data[6..]).Value);
+                }
+            }
+        }
+
+        DecodeStatistics stats = Decode(capture);
+        Assert.True(report.Tunnels.Count > 10 && senders.Count > 10, $"{report.Tunnels.Count} tunnels, {senders.Count} senders");
+        foreach (int parts in new[] { 1, 2, 3 })
+        {
+            Dictionary<string, long> counts = Run(tablesLoop, "-j", parts.ToString(System.Globalization.CultureInfo.InvariantCulture), capture);
+            Assert.Equal(stats.Packets, counts["packets"]);
+            Assert.Equal(stats.LayerCount(LayerKind.Geneve), counts["geneve"]);
+            Assert.Equal(report.Tunnels.Count, counts["flows"]);
+            Assert.Equal(senders.Count, counts["tracks"]);
+            Assert.Equal(0, counts["not-held"]);
         }
     }
 
@@ -120,7 +161,7 @@ public sealed class YardstickAgreementTests(ITestOutputHelper output) : IDisposa
             return null;
         }
 
-        string binary = Path.Combine(_dir, Path.GetFileNameWithoutExtension(source));
+        string binary = Path.Combine(_dir, Path.GetFileNameWithoutExtension(source) + string.Concat(flags.Where(f => f.StartsWith("-D", StringComparison.Ordinal))));
         (int exit, _, string error) = Exec(cc, [.. flags, "-O2", "-Wall", "-Werror", "-o", binary, Path.Combine(Corpus.RepositoryRoot, "tools", "bench-reference", source)]);
         Assert.True(exit == 0, $"cc {source}: {error}");
         return binary;
