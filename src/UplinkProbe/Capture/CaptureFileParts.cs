@@ -373,15 +373,26 @@ public sealed class CaptureFileParts : IDisposable
             var part = new Part(start, null);
             lock (_lock)
             {
-                // Unchanged since it was chosen, and still well behind the new start: else choose again.
-                if (victim.Finished || victim.RanPast || IsAbandoned(victim) || victim.Reader.PartEnd != end
-                    || start - victim.Reader.PositionEstimate < _minPartBytes / 2)
+                // Unchanged since it was chosen: else choose again.
+                if (victim.Finished || victim.RanPast || IsAbandoned(victim) || victim.Reader.PartEnd != end)
                 {
                     continue;
                 }
 
-                part.Reader = new PcapReader(CaptureBuffer.ForFilePart(_handle, _length, start, _options, _mapped), _first, this, part, end);
+                // The reader does not take the lock, so its end is moved first and its position read after: a reader
+                // that was behind the new start then stops there. Checked the other way round, a pause of this thread
+                // between the check and the move (a busy host) let the reader pass the start, and the parts after it
+                // were dropped. Not still well behind the new start: put the end back and choose again.
                 victim.Reader.PartEnd = start;
+                Interlocked.MemoryBarrier();
+                if (start - victim.Reader.PositionEstimate < _minPartBytes / 2)
+                {
+                    victim.Reader.PartEnd = end;
+                    continue;
+                }
+
+                SplitDecided?.Invoke();
+                part.Reader = new PcapReader(CaptureBuffer.ForFilePart(_handle, _length, start, _options, _mapped), _first, this, part, end);
                 _parts.Insert(_parts.IndexOf(victim) + 1, part);
                 Splits++;
             }
@@ -394,6 +405,10 @@ public sealed class CaptureFileParts : IDisposable
     }
 
     internal object SyncRoot => _lock;
+
+    /// <summary>Tests: called under the lock once a split is decided, before the new part is made (a pause here must not
+    /// let the split reader pass the new start).</summary>
+    internal Action? SplitDecided { get; set; }
 
     internal bool IsAbandoned(Part part) => part.Start >= Volatile.Read(ref _abandonFrom);
 

@@ -75,12 +75,14 @@ public sealed class CaptureFilePartsTests : IDisposable
     private sealed record PartRecords(List<Seen> Records, int PauseEvery);
 
     /// <summary>Reads in parts; returns the outcome, the number of parts before and after reading (splits add parts) and how many of them counted.</summary>
-    private static (Outcome Outcome, int Initial, int Parts, int Counted) InParts(string path, int maxParts, bool mapped, Func<int, int>? pauseEveryRecords = null)
+    private static (Outcome Outcome, int Initial, int Parts, int Counted) InParts(string path, int maxParts, bool mapped, Func<int, int>? pauseEveryRecords = null,
+        Action<CaptureFileParts>? configure = null)
     {
         var options = new CaptureFileOptions { MemoryMap = mapped, MappedWindow = 16 << 10 };
         Assert.True(CaptureFileParts.TryOpen(path, maxParts, out CaptureFileParts? parts, options, SmallParts), "the file was not split");
         using (parts)
         {
+            configure?.Invoke(parts);
             Assert.Equal(mapped, parts.IsMapped);
             int initial = parts.Count;
             Assert.Equal(initial, parts.InitialCount);
@@ -152,6 +154,34 @@ public sealed class CaptureFilePartsTests : IDisposable
 
         Assert.Equal(maxParts, initial);
         Assert.True(parts >= initial + 2, $"the slow first part was split {parts - initial} times");
+        Assert.Equal(parts, counted);
+        got.AssertSameAs(expected);
+        Assert.Equal(6000, got.Packets);
+    }
+
+    /// <summary>
+    /// The thread that splits a part pauses after deciding the split (as a busy host may pause it) while the split part's
+    /// reader, which does not wait for the splitter, reads on. The reader must still stop at the new start: no part may be
+    /// dropped for it. (When the splitter checked the reader's position before moving its end, the reader passed the start
+    /// in such a pause and every later part was dropped; the result stayed right, read by one thread.)
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void APauseOfTheSplittingThreadDropsNoPart(bool mapped)
+    {
+        string path = WriteSynthetic(6000, "paused.pcap");
+        Outcome expected = Sequential(path);
+        int paused = 0;
+        (Outcome got, int initial, int parts, int counted) = InParts(path, 2, mapped, made => made == 0 ? 20 : 0, p => p.SplitDecided = () =>
+        {
+            if (Interlocked.Increment(ref paused) <= 3)
+            {
+                Thread.Sleep(30);
+            }
+        });
+
+        Assert.True(paused >= 1 && parts > initial, $"{paused} splits decided, {parts - initial} made");
         Assert.Equal(parts, counted);
         got.AssertSameAs(expected);
         Assert.Equal(6000, got.Packets);
