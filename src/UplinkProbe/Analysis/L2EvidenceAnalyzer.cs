@@ -79,14 +79,23 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
 
     public L2EvidenceAnalyzer() => _entries = new(MaxEntries, Comparer<ulong>.Default, e => _overflow += e.Frames);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Inlined into the session's loop: most frames are received unicast, which this analyzer does not count,
+    /// and return here without the frame set-up of the method that counts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void OnPacket(in UplinkPacket packet)
     {
         ReadOnlySpan<byte> data = packet.Data;
-        if (packet.Record.LinkType != LinkType.Ethernet || data.Length < 14)
+        if (packet.Record.LinkType == LinkType.Ethernet && data.Length >= 14
+            && (packet.Direction == PacketDirection.Outbound || (data[0] & 1) != 0)) // sent, or to a group address (I/G bit)
         {
-            return;
+            OnSentOrGroupFrame(packet);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private void OnSentOrGroupFrame(in UplinkPacket packet)
+    {
+        ReadOnlySpan<byte> data = packet.Data;
 
         var destination = MacAddress.Read(data);
         var source = MacAddress.Read(data[6..]);

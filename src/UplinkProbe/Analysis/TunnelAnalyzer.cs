@@ -32,11 +32,22 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         _learnedEndpoints = new(options.MaxTunnelFlows, Comparer<IpKey>.Default);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Inlined into the session's loop: packets without Geneve return here without the frame set-up of the
+    /// method that counts flows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void OnPacket(in UplinkPacket packet)
     {
+        if (packet.Has(LayerKind.Geneve))
+        {
+            OnGeneve(packet);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private void OnGeneve(in UplinkPacket packet)
+    {
         // Kept small (no struct locals to clear, no inlined dictionary code): it runs for every Geneve packet.
-        if (!packet.Has(LayerKind.Geneve) || !TryReadTunnel(packet, out FlowKey key, out int outerIpLength, out int g))
+        if (!TryReadTunnel(packet, out FlowKey key, out int outerIpLength, out int g))
         {
             return;
         }
