@@ -86,7 +86,7 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     {
         ReadOnlySpan<byte> data = packet.Data;
         if (packet.Record.LinkType == LinkType.Ethernet && data.Length >= 14
-            && (packet.Direction == PacketDirection.Outbound || (data[0] & 1) != 0)) // sent, or to a group address (I/G bit)
+            && (packet.Direction == PacketDirection.Outbound || MacAddress.Read(data).IsMulticast)) // sent, or to a group address
         {
             OnSentOrGroupFrame(packet);
         }

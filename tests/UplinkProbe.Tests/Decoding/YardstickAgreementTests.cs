@@ -83,9 +83,9 @@ public sealed class YardstickAgreementTests(ITestOutputHelper output) : IDisposa
         {
             while (reader.TryReadNext(out _, out ReadOnlySpan<byte> data))
             {
-                if (data.Length >= EthernetHeader.Length && (data[6] & 1) == 0)
+                if (data.Length >= EthernetHeader.Length && MacAddress.Read(data[6..]) is { IsMulticast: false } source)
                 {
-                    senders.Add(MacAddress.Read(data[6..]).Value);
+                    senders.Add(source.Value);
                 }
             }
         }
