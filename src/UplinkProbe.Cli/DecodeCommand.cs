@@ -186,7 +186,7 @@ internal static class DecodeRunner
 
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
         {
-            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
+            decoder.DecodeChain(data, record.LinkType, decoded, record.OriginalLength);
             statistics.Add(decoded);
         }
     }
@@ -196,7 +196,7 @@ internal static class DecodeRunner
     {
         while (reader.TryReadNext(out CaptureRecord record, out ReadOnlySpan<byte> data))
         {
-            decoder.Decode(data, record.LinkType, decoded, record.OriginalLength);
+            decoder.DecodeChain(data, record.LinkType, decoded, record.OriginalLength);
             statistics.Add(decoded);
         }
     }

@@ -61,14 +61,36 @@ internal static class HotPathWarmUp
             typeof(TunnelAnalyzer), typeof(GatewayEmitterAnalyzer), typeof(AnnouncementAnalyzer), typeof(L2EvidenceAnalyzer)]
         : [typeof(PcapReader), typeof(PacketDecoder), typeof(DecodeStatistics), typeof(DecodeRunner)];
 
-    /// <summary>The methods of <see cref="HotTypes(bool)"/> marked for full optimization.</summary>
+    /// <summary>The methods of <see cref="HotTypes(bool)"/> marked for full optimization; a generic one once per value type of
+    /// its assembly that meets its constraints (<c>PacketDecoder.TryDecodeCommon</c> with and without layer positions).</summary>
     /// <remarks>The published build trims only the framework (<c>TrimMode=partial</c>), so the project's own types keep
     /// every method; were one trimmed away, it would only not be compiled ahead of its first call.</remarks>
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The project's own types, which the partial trim keeps whole")]
     internal static IEnumerable<MethodInfo> HotMethods(bool analysis) =>
         HotTypes(analysis).SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Where(IsHot);
+            .Where(IsHot)
+            .SelectMany(m => m.IsGenericMethodDefinition ? Instantiations(m) : [m]);
 
     internal static bool IsHot(MethodInfo method) =>
-        (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0 && !method.ContainsGenericParameters && !method.IsAbstract;
+        (method.MethodImplementationFlags & MethodImplAttributes.AggressiveOptimization) != 0 && !method.IsAbstract
+        && (!method.ContainsGenericParameters || method.IsGenericMethodDefinition);
+
+    /// <summary>A one-parameter generic method closed over each value type of its assembly that implements every interface
+    /// its parameter is constrained to.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The project's own assembly, which the partial trim keeps whole")]
+    [UnconditionalSuppressMessage("Trimming", "IL2060", Justification = "Closed over the project's own value types, which the partial trim keeps whole")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Closed over the project's own value types, which the ReadyToRun image holds")]
+    private static IEnumerable<MethodInfo> Instantiations(MethodInfo method)
+    {
+        Type[] parameters = method.GetGenericArguments();
+        if (parameters.Length != 1)
+        {
+            return [];
+        }
+
+        Type[] constraints = parameters[0].GetGenericParameterConstraints();
+        return method.DeclaringType!.Assembly.GetTypes()
+            .Where(t => t.IsValueType && !t.ContainsGenericParameters && constraints.All(c => c == typeof(ValueType) || c.IsAssignableFrom(t)))
+            .Select(t => method.MakeGenericMethod(t));
+    }
 }

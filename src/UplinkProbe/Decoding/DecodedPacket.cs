@@ -16,6 +16,7 @@ public sealed class DecodedPacket
     public const int ChainCapacity = 10;
 
     private int _count;
+    private int _positions; // layers of _layers that are valid: _count, or 0 after PacketDecoder.DecodeChain's straight-line path
     private ulong _chain;
 
     public int LayerCount => _count;
@@ -51,7 +52,15 @@ public sealed class DecodedPacket
     private ulong _mask;
     private bool _maskKnown;
 
-    public ReadOnlySpan<Layer> Layers => new(_layers, 0, _count);
+    /// <summary>The layers with their offsets and lengths; empty when <see cref="HasLayerPositions"/> is false.</summary>
+    public ReadOnlySpan<Layer> Layers => new(_layers, 0, _positions);
+
+    /// <summary>
+    /// Whether <see cref="Layers"/> holds each layer's position. False only after <see cref="PacketDecoder.DecodeChain"/>
+    /// decoded a packet of a common chain: then <see cref="LayerCount"/>, <see cref="Chain"/>, <see cref="LayerMask"/> and
+    /// the problem fields are set, and <see cref="Layers"/> is empty.
+    /// </summary>
+    public bool HasLayerPositions => _positions == _count;
 
     public LinkType LinkType { get; private set; }
 
@@ -93,6 +102,7 @@ public sealed class DecodedPacket
     public void Reset(LinkType linkType, int length, int originalLength)
     {
         _count = 0;
+        _positions = 0;
         _chain = 0;
         _maskKnown = false;
         LinkType = linkType;
@@ -118,6 +128,7 @@ public sealed class DecodedPacket
 
         layers[count] = new Layer(kind, offset, length, depth);
         _count = count + 1;
+        _positions = count + 1;
         _chain = (_chain << 6) | ((ulong)kind & 63);
         _maskKnown = false;
         return true;
@@ -130,15 +141,18 @@ public sealed class DecodedPacket
     internal void SetLayers(int count, ulong chain)
     {
         _count = count;
+        _positions = count;
         _chain = chain;
         _maskKnown = false;
     }
 
-    /// <summary>Sets a whole clean result at once: the packet's fields, <paramref name="count"/> layers of <see cref="LayerBuffer"/>, their chain and mask.</summary>
-    internal void SetDecoded(LinkType linkType, int length, int originalLength, int count, ulong chain, ulong mask)
+    /// <summary>Sets a whole clean result at once: the packet's fields, <paramref name="count"/> layers (written to
+    /// <see cref="LayerBuffer"/> when <paramref name="positions"/> is true), their chain and mask.</summary>
+    internal void SetDecoded(LinkType linkType, int length, int originalLength, int count, ulong chain, ulong mask, bool positions)
     {
         Reset(linkType, length, originalLength);
         _count = count;
+        _positions = positions ? count : 0;
         _chain = chain;
         _mask = mask;
         _maskKnown = true;
@@ -160,7 +174,7 @@ public sealed class DecodedPacket
     /// <summary>Index of the first layer of <paramref name="kind"/> at or after <paramref name="start"/>, or -1.</summary>
     public int IndexOf(LayerKind kind, int start = 0)
     {
-        for (int i = start; i < LayerCount; i++)
+        for (int i = start; i < _positions; i++)
         {
             if (_layers[i].Kind == kind)
             {

@@ -14,9 +14,15 @@ public sealed partial class PacketDecoder
     private static ulong Bit(LayerKind kind) => 1UL << (int)kind;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Append(Layer[] layers, ref int count, ref ulong chain, ref ulong mask, LayerKind kind, int offset, int length, byte depth)
+    private static void Append<TRecord>(Layer[] layers, ref int count, ref ulong chain, ref ulong mask, LayerKind kind, int offset, int length, byte depth)
+        where TRecord : struct, ILayerRecording
     {
-        layers[count++] = new Layer(kind, offset, length, depth);
+        if (TRecord.Records)
+        {
+            layers[count] = new Layer(kind, offset, length, depth);
+        }
+
+        count++;
         chain = (chain << 6) | (ulong)kind;
         mask |= Bit(kind);
     }
@@ -30,8 +36,11 @@ public sealed partial class PacketDecoder
     /// its check, VXLAN/BFD, deeper tunnels) returns false before <paramref name="result"/> is touched beyond its layer
     /// buffer, and the general loop decodes the packet from the start.
     /// </summary>
+    /// <remarks><typeparamref name="TRecord"/> says whether each layer's position is written too (<see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/>)
+    /// or only the chain (<see cref="DecodeChain"/>); each instantiation is compiled without the other's stores.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool TryDecodeCommon(ReadOnlySpan<byte> packet, DecodedPacket result, int originalLength)
+    internal bool TryDecodeCommon<TRecord>(ReadOnlySpan<byte> packet, DecodedPacket result, int originalLength)
+        where TRecord : struct, ILayerRecording
     {
         Layer[] layers = result.LayerBuffer;
         int end = packet.Length;
@@ -54,7 +63,7 @@ public sealed partial class PacketDecoder
 
             ref byte frame = ref Unsafe.Add(ref MemoryMarshal.GetReference(packet), offset);
             ushort type = Wire.U16(ref frame, 12);
-            Append(layers, ref count, ref chain, ref mask, LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
+            Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Ethernet, offset, EthernetHeader.Length, depth);
             offset += EthernetHeader.Length;
             if (type == EtherTypes.Vlan)
             {
@@ -64,7 +73,7 @@ public sealed partial class PacketDecoder
                 }
 
                 type = Wire.U16(ref frame, EthernetHeader.Length + 2);
-                Append(layers, ref count, ref chain, ref mask, LayerKind.Dot1Q, offset, VlanTag.Length, depth);
+                Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Dot1Q, offset, VlanTag.Length, depth);
                 offset += VlanTag.Length;
             }
 
@@ -77,8 +86,8 @@ public sealed partial class PacketDecoder
                 }
 
                 int arpLength = ArpPacket.FixedLength + (2 * (Wire.U8(ref Wire.Start(arp), 4) + Wire.U8(ref Wire.Start(arp), 5)));
-                Append(layers, ref count, ref chain, ref mask, LayerKind.Arp, offset, arpLength, depth);
-                result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
+                Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Arp, offset, arpLength, depth);
+                result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask, TRecord.Records);
                 return true;
             }
 
@@ -101,7 +110,7 @@ public sealed partial class PacketDecoder
             }
 
             int ipHeaderLength = (Wire.U8(ref ip, 0) & 0x0F) * 4;
-            Append(layers, ref count, ref chain, ref mask, LayerKind.Ipv4, offset, ipHeaderLength, depth);
+            Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Ipv4, offset, ipHeaderLength, depth);
             limit = Math.Min(limit, offset + total);
             offset += ipHeaderLength;
             byte protocol = Wire.U8(ref ip, 9);
@@ -115,7 +124,7 @@ public sealed partial class PacketDecoder
                 }
 
                 int tcpHeaderLength = (Wire.U8(ref Wire.Start(data), 12) >> 4) * 4;
-                Append(layers, ref count, ref chain, ref mask, LayerKind.Tcp, offset, tcpHeaderLength, depth);
+                Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Tcp, offset, tcpHeaderLength, depth);
                 offset += tcpHeaderLength;
                 break;
             }
@@ -137,7 +146,7 @@ public sealed partial class PacketDecoder
                 limit = offset + udpLength;
             }
 
-            Append(layers, ref count, ref chain, ref mask, LayerKind.Udp, offset, UdpHeader.Length, depth);
+            Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Udp, offset, UdpHeader.Length, depth);
             offset += UdpHeader.Length;
 
             LayerKind kind = UdpKindOf(Wire.U16(ref udp, 0), Wire.U16(ref udp, 2));
@@ -160,7 +169,7 @@ public sealed partial class PacketDecoder
             }
 
             int geneveLength = GeneveHeader.FixedLength + ((Wire.U8(ref Wire.Start(data), 0) & 0x3F) * 4);
-            Append(layers, ref count, ref chain, ref mask, LayerKind.Geneve, offset, geneveLength, depth);
+            Append<TRecord>(layers, ref count, ref chain, ref mask, LayerKind.Geneve, offset, geneveLength, depth);
             offset += geneveLength;
             depth = 1;
         }
@@ -168,13 +177,34 @@ public sealed partial class PacketDecoder
         // A third of uplink segments carry no payload (bare ACKs): the payload layer is written either way and counted
         // without a branch, which the mix would mispredict.
         int payloadLength = Math.Max(0, Math.Min(end, limit) - offset);
-        layers[count] = new Layer(LayerKind.Payload, offset, payloadLength, depth);
+        if (TRecord.Records)
+        {
+            layers[count] = new Layer(LayerKind.Payload, offset, payloadLength, depth);
+        }
+
         int hasPayload = payloadLength > 0 ? 1 : 0;
         count += hasPayload;
         chain = (chain << (6 * hasPayload)) | ((ulong)LayerKind.Payload * (ulong)hasPayload);
         mask |= (ulong)hasPayload << (int)LayerKind.Payload;
 
-        result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask);
+        result.SetDecoded(LinkType.Ethernet, packet.Length, originalLength, count, chain, mask, TRecord.Records);
         return true;
     }
+}
+
+/// <summary>Whether the decoder's straight-line path writes each layer's position (a type argument, so that the JIT
+/// compiles each choice without the other's code).</summary>
+internal interface ILayerRecording
+{
+    static abstract bool Records { get; }
+}
+
+internal readonly struct RecordLayers : ILayerRecording
+{
+    public static bool Records => true;
+}
+
+internal readonly struct ChainOnly : ILayerRecording
+{
+    public static bool Records => false;
 }

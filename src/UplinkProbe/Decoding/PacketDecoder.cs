@@ -74,11 +74,37 @@ public sealed partial class PacketDecoder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
     {
-        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon(packet, result, originalLength))
+        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon<RecordLayers>(packet, result, originalLength))
         {
             return;
         }
 
+        DecodeGeneral(packet, linkType, result, originalLength);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="packet"/> as <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/> does,
+    /// checking every header the same way, but for counting: on the straight-line path of the common chains it records
+    /// which layers the packet has (<see cref="DecodedPacket.LayerCount"/>, <see cref="DecodedPacket.Chain"/>,
+    /// <see cref="DecodedPacket.LayerMask"/>), not where each one is, and <see cref="DecodedPacket.Layers"/> is then
+    /// empty (<see cref="DecodedPacket.HasLayerPositions"/> is false). Every other packet is decoded in full.
+    /// What <c>stats</c> uses: its counters read only the chain and the problem.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void DecodeChain(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
+    {
+        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon<ChainOnly>(packet, result, originalLength))
+        {
+            return;
+        }
+
+        DecodeGeneral(packet, linkType, result, originalLength);
+    }
+
+    /// <summary>Every link type and chain, one layer at a time (what the straight-line path hands back).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DecodeGeneral(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
+    {
         result.Reset(linkType, packet.Length, originalLength);
 
         LayerKind next;

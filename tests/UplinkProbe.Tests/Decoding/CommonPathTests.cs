@@ -7,7 +7,8 @@ namespace UplinkProbe.Tests.Decoding;
 /// <summary>
 /// The decoder's straight-line path for Ethernet/IPv4/TCP|UDP[/Geneve/...] must give exactly what the general loop
 /// gives, on clean uplink traffic and on every corruption of it; where it is unsure it must leave the packet to the
-/// general loop.
+/// general loop. <see cref="PacketDecoder.DecodeChain"/>, what <c>stats</c> counts with, must give the same chain, mask and
+/// problem without the layers' positions exactly where the straight-line path is taken.
 /// </summary>
 public sealed class CommonPathTests
 {
@@ -24,7 +25,7 @@ public sealed class CommonPathTests
         {
             int length = traffic.NextFrame(buffer, out _, out SyntheticFrameKind kind);
             byte[] frame = buffer.AsSpan(0, length).ToArray();
-            bool common = _common.TryDecodeCommon(frame, new DecodedPacket(), frame.Length);
+            bool common = _common.TryDecodeCommon<RecordLayers>(frame, new DecodedPacket(), frame.Length);
             (int frames, int taken) = byKind.GetValueOrDefault(kind);
             byKind[kind] = (frames + 1, taken + (common ? 1 : 0));
             AssertSame(frame, frame.Length);
@@ -81,7 +82,7 @@ public sealed class CommonPathTests
 
                 // Both a whole capture and one that says the packet was longer on the wire.
                 int originalLength = random.Next(2) == 0 ? frame.Length : clean.Length + 4;
-                if (_common.TryDecodeCommon(frame, new DecodedPacket(), originalLength))
+                if (_common.TryDecodeCommon<RecordLayers>(frame, new DecodedPacket(), originalLength))
                 {
                     taken++;
                 }
@@ -108,5 +109,16 @@ public sealed class CommonPathTests
         string Describe(DecodedPacket p) =>
             $"{DecodeHelpers.Detail(p)} chain {p.Chain:x} mask {p.LayerMask:x} {p.Problem}/{p.ProblemLayer}@{p.ProblemOffset} len {p.Length}/{p.OriginalLength} {p.LinkType} trunc {p.IsTruncated} malformed {p.IsMalformed}";
         Assert.True(Describe(expected) == Describe(actual), $"{Convert.ToHexString(frame)}\n general {Describe(expected)}\n common  {Describe(actual)}");
+
+        var counted = new DecodedPacket();
+        _common.DecodeChain(frame, LinkType.Ethernet, counted, originalLength);
+        string Counts(DecodedPacket p) =>
+            $"{p.LayerCount} chain {p.Chain:x} mask {p.LayerMask:x} {p.Problem}/{p.ProblemLayer}@{p.ProblemOffset} len {p.Length}/{p.OriginalLength} {p.LinkType} trunc {p.IsTruncated} malformed {p.IsMalformed}";
+        Assert.True(Counts(expected) == Counts(counted), $"{Convert.ToHexString(frame)}\n decode {Counts(expected)}\n chain  {Counts(counted)}");
+        bool straightLine = _common.TryDecodeCommon<ChainOnly>(frame, new DecodedPacket(), originalLength);
+        Assert.Equal(!straightLine, counted.HasLayerPositions);
+        Assert.Equal(straightLine ? 0 : expected.LayerCount, counted.Layers.Length);
+        Assert.True(actual.HasLayerPositions);
+        Assert.Equal(straightLine ? -1 : expected.IndexOf(LayerKind.Ethernet), counted.IndexOf(LayerKind.Ethernet));
     }
 }
