@@ -52,8 +52,8 @@ public sealed class CaptureFileOptions
     /// it small so that records straddle many window ends.
     /// </summary>
     /// <remarks>Each move gives the pages behind back (<c>MADV_DONTNEED</c>), and the TLB shootdown that comes with it
-    /// interrupts the other cores running this process (on a VM, an exit on each): 4 MiB windows put 6–7% of <c>stats</c>'
-    /// samples there on the 10M-packet benchmark file. 8 MiB halves that, for 8 MiB more resident per part.</remarks>
+    /// interrupts the other cores running this process (on a VM, an exit on each): 4 MiB windows put 5–7% of <c>stats</c>'
+    /// samples there on the 10M-packet benchmark file, 8 MiB 1.3–2.3%, for 4 MiB more resident per part.</remarks>
     internal int MappedWindow { get; init; } = 8 << 20;
 
     internal int EffectiveBufferSize => Math.Max(BufferSize, 1 << 16);

@@ -174,8 +174,8 @@ public sealed partial class PacketDecoder
             depth = 1;
         }
 
-        // A third of uplink segments carry no payload (bare ACKs): the payload layer is written either way and counted
-        // without a branch, which the mix would mispredict.
+        // A third of uplink segments carry no payload (bare ACKs): the payload layer is written (with positions) either
+        // way and counted without a branch, which the mix would mispredict.
         int payloadLength = Math.Max(0, Math.Min(end, limit) - offset);
         if (TRecord.Records)
         {
