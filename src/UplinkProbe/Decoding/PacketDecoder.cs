@@ -72,15 +72,8 @@ public sealed partial class PacketDecoder
     /// makes the packet malformed rather than truncated (see <see cref="DecodedPacket.IsTruncated"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
-    {
-        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon<RecordLayers>(packet, result, originalLength))
-        {
-            return;
-        }
-
-        DecodeGeneral(packet, linkType, result, originalLength);
-    }
+    public void Decode(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength) =>
+        Decode<RecordLayers>(packet, linkType, result, originalLength);
 
     /// <summary>
     /// Decodes <paramref name="packet"/> as <see cref="Decode(ReadOnlySpan{byte}, LinkType, DecodedPacket, int)"/> does,
@@ -91,9 +84,15 @@ public sealed partial class PacketDecoder
     /// What <c>stats</c> uses: its counters read only the chain and the problem.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void DecodeChain(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
+    public void DecodeChain(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength) =>
+        Decode<ChainOnly>(packet, linkType, result, originalLength);
+
+    /// <summary>The straight-line path first (with or without layer positions), else the general loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Decode<TRecord>(ReadOnlySpan<byte> packet, LinkType linkType, DecodedPacket result, int originalLength)
+        where TRecord : struct, ILayerRecording
     {
-        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon<ChainOnly>(packet, result, originalLength))
+        if (linkType == LinkType.Ethernet && UseCommonPath && TryDecodeCommon<TRecord>(packet, result, originalLength))
         {
             return;
         }

@@ -194,16 +194,16 @@ public sealed class CliTests : IDisposable
         string clean = WriteTwoPartMix();
         byte[] bytes = File.ReadAllBytes(clean);
         var random = new Random(5);
-        long offset = 24;
-        while (offset + 16 <= bytes.Length)
+        using (CaptureReader reader = CaptureFile.Open(clean))
         {
-            int capLen = BitConverter.ToInt32(bytes, (int)offset + 8);
-            if (random.Next(3) == 0 && capLen > 0)
+            while (reader.TryReadNext(out CaptureRecord record, out _))
             {
-                bytes[offset + 16 + random.Next(Math.Min(capLen, 100))] ^= (byte)(1 << random.Next(8));
+                if (random.Next(3) == 0 && record.CapturedLength > 0)
+                {
+                    // A bit of one of the first 100 bytes of the frame, after the 16-byte record header.
+                    bytes[record.FileOffset + 16 + random.Next(Math.Min(record.CapturedLength, 100))] ^= (byte)(1 << random.Next(8));
+                }
             }
-
-            offset += 16 + capLen;
         }
 
         string corrupted = Path.Combine(_dir, "corrupted.pcap");
