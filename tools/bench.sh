@@ -182,6 +182,16 @@ read_floor() {
   wait
 }
 
+# A C yardstick: timed like any tool, then run once more to check that it counted every packet of the file.
+measure_c_loop() {
+  local name=$1 row=$2 loop=$3 file=$4
+  measure "$name" "$file" "$loop" "$file"
+  if [[ $med != failed ]] && ! "$loop" "$file" | grep -q "^packets ${packets[$file]} "; then
+    log "$name: packet count differs from ${packets[$file]}"; med=failed
+  fi
+  rows+=("$row|$file|$med|$rss")
+}
+
 rows=()
 declare -A base
 export -f read_floor
@@ -190,21 +200,9 @@ for f in "${files[@]}"; do
   base[$f]=$smed
   rows+=("uplinkprobe stats|$f|$smed|$peak_s")
   rows+=("uplinkprobe analyze --format json|$f|$amed|$peak_a")
-  measure "C read()+decode loop" "$f" "$refloop" "$f"
-  if [[ $med != failed ]] && ! "$refloop" "$f" | grep -q "^packets ${packets[$f]} "; then
-    log "C read()+decode loop: packet count differs from ${packets[$f]}"; med=failed
-  fi
-  rows+=("C read()+decode loop, 1 thread (tools/bench-reference)|$f|$med|$rss")
-  measure "C mmap+decode loop" "$f" "$partsloop" "$f"
-  if [[ $med != failed ]] && ! "$partsloop" "$f" | grep -q "^packets ${packets[$f]} "; then
-    log "C mmap+decode loop: packet count differs from ${packets[$f]}"; med=failed
-  fi
-  rows+=("C mmap+decode loop, one part per core (tools/bench-reference)|$f|$med|$rss")
-  measure "C mmap+decode loop + flow tables" "$f" "$tablesloop" "$f"
-  if [[ $med != failed ]] && ! "$tablesloop" "$f" | grep -q "^packets ${packets[$f]} "; then
-    log "C mmap+decode loop + flow tables: packet count differs from ${packets[$f]}"; med=failed
-  fi
-  rows+=("C mmap+decode loop + flow and sender tables (readloop-parts.c -DFLOW_TABLES)|$f|$med|$rss")
+  measure_c_loop "C read()+decode loop" "C read()+decode loop, 1 thread (tools/bench-reference)" "$refloop" "$f"
+  measure_c_loop "C mmap+decode loop" "C mmap+decode loop, one part per core (tools/bench-reference)" "$partsloop" "$f"
+  measure_c_loop "C mmap+decode loop + flow tables" "C mmap+decode loop + flow and sender tables (readloop-parts.c -DFLOW_TABLES)" "$tablesloop" "$f"
   measure "read floor" "$f" bash -c 'read_floor "$1"' _ "$f"
   rows+=("read floor: 2 × dd bs=256K, one half each|$f|$med|$rss")
   # -Z root: as root, Debian's tcpdump otherwise drops to its own user and chowns its output file, /dev/null included.
