@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Analysis;
@@ -12,8 +14,10 @@ internal static class FrameFacts
     {
         if (decoded.LayerCount != 0 && decoded.LayerBuffer[0].Kind == LayerKind.Ethernet && data.Length >= EthernetHeader.Length)
         {
-            destination = MacAddress.Read(data);
-            source = MacAddress.Read(data[6..]);
+            // Two overlapping 8-octet loads (octets 0-7 and 6-13), each address its first six octets in network order.
+            ref byte frame = ref MemoryMarshal.GetReference(data);
+            destination = new MacAddress(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref frame)) >> 16);
+            source = new MacAddress(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref frame, 6))) >> 16);
             return true;
         }
 

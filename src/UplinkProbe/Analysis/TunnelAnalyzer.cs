@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using UplinkProbe.Analysis.Inventory;
 using UplinkProbe.Capture;
@@ -46,7 +47,8 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void OnGeneve(in UplinkPacket packet)
     {
-        // Kept small (no struct locals to clear, no inlined dictionary code): it runs for every Geneve packet.
+        // Runs for every Geneve packet: the common frame is read inline, anything rare (other layouts, other option
+        // orders, a new flow, BFD) is out of line.
         if (!TryReadTunnel(packet, out FlowKey key, out int outerIpLength, out int g))
         {
             return;
@@ -73,7 +75,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
         }
 
         flow.SeenBySources |= 1UL << Math.Min(packet.Source.Index, 63); // bit 63: the 64th capture or a later one
-        Layer geneve = packet.Decoded.Layers[g];
+        Layer geneve = packet.Decoded.LayerBuffer[g]; // g is below the count of layers with positions
         if (TryGetOvnMetadata(packet.Data.Slice(geneve.Offset, geneve.Length), out OvnGeneveMetadata ovn))
         {
             flow.CountEgressKey(ovn.EgressPortKey);
@@ -103,8 +105,34 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
 
     /// <summary>The outer addresses, VNI and IP length of a Geneve packet, and the Geneve layer's index. The decoder has
     /// checked every header it recorded as a layer, so their fields are read without checking them again.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryReadTunnel(in UplinkPacket packet, out FlowKey key, out int outerIpLength, out int g)
+    {
+        ReadOnlySpan<Layer> layers = packet.Decoded.Layers;
+        ReadOnlySpan<byte> data = packet.Data;
+
+        // The common uplink frame, Ethernet / IPv4 / UDP / Geneve, is known by its first four layers; its fields are read
+        // in place (one length check covers the IPv4 addresses and the VNI, which ends the Geneve fixed header).
+        if (layers.Length >= 4 && layers[3].Kind == LayerKind.Geneve && layers[2].Kind == LayerKind.Udp && layers[1].Kind == LayerKind.Ipv4
+            && layers[3].Depth == 0 && (uint)layers[3].Offset + GeneveHeader.FixedLength <= (uint)data.Length && (uint)layers[1].Offset + Ipv4Header.MinLength <= (uint)layers[3].Offset)
+        {
+            ref byte ip = ref Unsafe.Add(ref MemoryMarshal.GetReference(data), layers[1].Offset);
+            key = new FlowKey(
+                IpKey.Of(new Ipv4Address(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 12))))),
+                IpKey.Of(new Ipv4Address(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref ip, 16))))),
+                BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetReference(data), layers[3].Offset + 4))) >> 8);
+            int total = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref ip, 2)));
+            outerIpLength = total == 0 ? data.Length - layers[1].Offset : total;
+            g = 3;
+            return true;
+        }
+
+        return TryReadAnyTunnel(packet, out key, out outerIpLength, out g);
+    }
+
+    /// <summary>Any other layout: the Geneve layer found outside every tunnel, and the IP layer before it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryReadAnyTunnel(in UplinkPacket packet, out FlowKey key, out int outerIpLength, out int g)
     {
         DecodedPacket decoded = packet.Decoded;
         ReadOnlySpan<Layer> layers = decoded.Layers;
@@ -176,6 +204,7 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
     }
 
     /// <summary>OVN's option (RFC 8926 section 3.5; class 0x0102 type 0x80), looked for first where OVN puts it: first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryGetOvnMetadata(ReadOnlySpan<byte> geneve, out OvnGeneveMetadata metadata)
     {
         if (geneve.Length >= GeneveHeader.FixedLength + 8
@@ -187,6 +216,12 @@ public sealed class TunnelAnalyzer : UplinkAnalyzer
             return true;
         }
 
+        return TryFindOvnMetadata(geneve, out metadata);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryFindOvnMetadata(ReadOnlySpan<byte> geneve, out OvnGeneveMetadata metadata)
+    {
         metadata = default;
         return GeneveHeader.TryRead(geneve, out GeneveHeader header, out _) && header.TryGetOvnMetadata(out metadata);
     }

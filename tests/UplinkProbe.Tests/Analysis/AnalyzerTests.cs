@@ -343,6 +343,26 @@ public sealed class AnalyzerTests
     }
 
     [Fact]
+    public void GenevePacketIsCountedAlikeUntaggedTaggedAndWithOuterLengthZero()
+    {
+        // The untagged frame is read in place (Ethernet / IPv4 / UDP / Geneve); the tagged one through the layer walk.
+        byte[] untagged = Scenario.Geneve(1, 2, vni: 2, ingressKey: 1, egressKey: 3, innerPayload: 200);
+        byte[] tagged = [.. untagged[..12], 0x81, 0x00, 0x00, 0x0A, .. untagged[12..]];
+        byte[] bigTcp = untagged.ToArray();
+        bigTcp[16] = bigTcp[17] = 0; // outer IPv4 total length 0 (BIG TCP): the IP packet is what was captured after Ethernet
+        byte[] bigTcpTagged = [.. bigTcp[..12], 0x81, 0x00, 0x00, 0x0A, .. bigTcp[12..]];
+        using var s = new Scenario().Node("hv1");
+        s.Sent("hv1", 0, untagged).Sent("hv1", 1, tagged).Sent("hv1", 2, bigTcp).Sent("hv1", 3, bigTcpTagged);
+
+        TunnelFlowReport flow = Assert.Single(s.Analyze().Tunnels);
+        Assert.Equal(("192.0.2.11", "192.0.2.12", 2u), (flow.SourceIp, flow.DestinationIp, flow.Vni));
+        Assert.Equal(4, flow.Packets);
+        Assert.Equal(untagged.Length - 14, flow.MaxOuterIpLength);
+        Assert.Equal(3, Assert.Single(flow.EgressKeys).Key);
+        Assert.Equal(4, flow.EgressKeys[3]);
+    }
+
+    [Fact]
     public void WithoutInventoryGatewaysAreLearnedFromGarps()
     {
         using var s = new Scenario().Node("hv1");
