@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using UplinkProbe.Decoding;
 
 namespace UplinkProbe.Analysis;
@@ -12,12 +10,10 @@ internal static class FrameFacts
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryGetLinkAddresses(ReadOnlySpan<byte> data, DecodedPacket decoded, out MacAddress source, out MacAddress destination)
     {
-        if (decoded.LayerCount != 0 && decoded.LayerBuffer[0].Kind == LayerKind.Ethernet && data.Length >= EthernetHeader.Length)
+        if (decoded.LayerCount != 0 && decoded.LayerBuffer[0].Kind == LayerKind.Ethernet && EthernetHeader.TryRead(data, out EthernetHeader ethernet, out _))
         {
-            // Two overlapping 8-octet loads (octets 0-7 and 6-13), each address its first six octets in network order.
-            ref byte frame = ref MemoryMarshal.GetReference(data);
-            destination = new MacAddress(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref frame)) >> 16);
-            source = new MacAddress(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref frame, 6))) >> 16);
+            destination = ethernet.Destination;
+            source = ethernet.Source;
             return true;
         }
 

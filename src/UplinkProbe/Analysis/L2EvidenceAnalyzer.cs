@@ -84,21 +84,20 @@ public sealed class L2EvidenceAnalyzer : UplinkAnalyzer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public override void OnPacket(in UplinkPacket packet)
     {
-        ReadOnlySpan<byte> data = packet.Data;
-        if (packet.Record.LinkType == LinkType.Ethernet && data.Length >= 14
-            && (packet.Direction == PacketDirection.Outbound || MacAddress.Read(data).IsMulticast)) // sent, or to a group address
+        if (packet.Record.LinkType == LinkType.Ethernet && EthernetHeader.TryRead(packet.Data, out EthernetHeader ethernet, out _)
+            && (packet.Direction == PacketDirection.Outbound || ethernet.Destination.IsMulticast)) // sent, or to a group address
         {
-            OnSentOrGroupFrame(packet);
+            OnSentOrGroupFrame(packet, ethernet);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private void OnSentOrGroupFrame(in UplinkPacket packet)
+    private void OnSentOrGroupFrame(in UplinkPacket packet, EthernetHeader ethernet)
     {
         ReadOnlySpan<byte> data = packet.Data;
 
-        var destination = MacAddress.Read(data);
-        var source = MacAddress.Read(data[6..]);
+        MacAddress destination = ethernet.Destination;
+        MacAddress source = ethernet.Source;
         if (packet.Direction == PacketDirection.Outbound)
         {
             if (!source.IsMulticast && _ownMacs.Count < MaxEntries)

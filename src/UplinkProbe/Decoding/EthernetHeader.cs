@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace UplinkProbe.Decoding;
 
@@ -32,9 +33,10 @@ public readonly ref struct EthernetHeader
 
     public int HeaderLength => Length;
 
-    public MacAddress Destination => MacAddress.Read(_data);
+    // Each address is the first six octets of an 8-octet load in network order: octets 0-7 and 6-13, both inside the header.
+    public MacAddress Destination => new(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref MemoryMarshal.GetReference(_data))) >> 16);
 
-    public MacAddress Source => MacAddress.Read(_data.Slice(6));
+    public MacAddress Source => new(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(_data), 6))) >> 16);
 
     /// <summary>The raw type/length field.</summary>
     public ushort TypeOrLength => BinaryPrimitives.ReadUInt16BigEndian(_data.Slice(12));
