@@ -241,15 +241,15 @@ public static class L2Probe
     public static L2ProbeProblem TryDecode(ReadOnlySpan<byte> frame, out L2ProbeFrame probe)
     {
         probe = default;
-        if (frame.Length < 14)
+        if (!EthernetHeader.TryRead(frame, out EthernetHeader ethernet, out _))
         {
             return L2ProbeProblem.Foreign;
         }
 
-        var dst = MacAddress.Read(frame);
-        var src = MacAddress.Read(frame[6..]);
-        ushort type = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
-        int offset = 14;
+        MacAddress dst = ethernet.Destination;
+        MacAddress src = ethernet.Source;
+        ushort type = ethernet.TypeOrLength;
+        int offset = EthernetHeader.Length;
         int vlan = -1;
         if (type == EtherTypes.Vlan)
         {
