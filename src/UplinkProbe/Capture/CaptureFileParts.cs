@@ -14,8 +14,9 @@ namespace UplinkProbe.Capture;
 /// </summary>
 /// <remarks>
 /// <para>Where a part starts is found by looking near an even cut of the file for an offset from which a run of
-/// plausible record headers follows (<see cref="ChainLength"/> of them, each starting where the last one ended). That
-/// is a guess — a record's bytes can look like headers — so it is checked: the reader of the part before must land
+/// plausible record headers follows (<see cref="ChainLength"/> of them, each starting where the last one ended; see
+/// <see cref="PcapReader.IsPlausibleRecordHeader"/> for the runs of false headers every capture holds). That is a
+/// guess — a record's bytes can look like headers — so it is checked: the reader of the part before must land
 /// exactly on that offset. If it steps over it, it reads on to the end of the file and the parts after it are dropped;
 /// if it stops before it (the end of the file, or a damaged record that stops reading), so do their results. Either
 /// way the outcome is what one reader would have produced, only slower.</para>
@@ -47,6 +48,7 @@ public sealed class CaptureFileParts : IDisposable
     private readonly PcapReader _first;
     private readonly long _length;
     private readonly long _minPartBytes;
+    private readonly uint _firstSeconds;
     private readonly CaptureFileOptions _options;
     private readonly object _lock = new();
 
@@ -57,8 +59,9 @@ public sealed class CaptureFileParts : IDisposable
     private long _abandonFrom = long.MaxValue;
     private bool _read;
 
-    private CaptureFileParts(SafeFileHandle handle, MappedFile? mapped, PcapReader first, long[] starts, long length, CaptureFileOptions options, long minPartBytes)
+    private CaptureFileParts(SafeFileHandle handle, MappedFile? mapped, PcapReader first, uint firstSeconds, long[] starts, long length, CaptureFileOptions options, long minPartBytes)
     {
+        _firstSeconds = firstSeconds;
         _handle = handle;
         _mapped = mapped;
         _first = first;
@@ -207,11 +210,21 @@ public sealed class CaptureFileParts : IDisposable
             }
 
             first = pcap;
+            Span<byte> firstRecord = stackalloc byte[PcapReader.RecordHeaderLength];
+            if (RandomAccess.Read(handle, firstRecord, PcapReader.FileHeaderLength) < firstRecord.Length)
+            {
+                first.Dispose();
+                mapped?.Dispose();
+                handle.Dispose();
+                return false;
+            }
+
+            uint firstSeconds = first.SecondsOf(firstRecord);
             var starts = new List<long> { 0 };
             for (int i = 1; i < count; i++)
             {
                 long cut = length / count * i;
-                if (cut > starts[^1] && FindRecordStart(handle, mapped, length, cut, first) is long start && start > starts[^1])
+                if (cut > starts[^1] && FindRecordStart(handle, mapped, length, cut, first, firstSeconds) is long start && start > starts[^1])
                 {
                     starts.Add(start);
                 }
@@ -225,7 +238,7 @@ public sealed class CaptureFileParts : IDisposable
                 return false;
             }
 
-            parts = new CaptureFileParts(handle, mapped, first, starts.ToArray(), length, partOptions, minPartBytes);
+            parts = new CaptureFileParts(handle, mapped, first, firstSeconds, starts.ToArray(), length, partOptions, minPartBytes);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -365,7 +378,7 @@ public sealed class CaptureFileParts : IDisposable
             }
 
             long cut = position + (left / 2);
-            if (FindRecordStart(_handle, _mapped, _length, cut, _first) is not long start || start >= Math.Min(end, _length))
+            if (FindRecordStart(_handle, _mapped, _length, cut, _first, _firstSeconds) is not long start || start >= Math.Min(end, _length))
             {
                 return null;
             }
@@ -435,11 +448,12 @@ public sealed class CaptureFileParts : IDisposable
 
     /// <summary>
     /// The first offset at or after <paramref name="cut"/> from which <see cref="ChainLength"/> plausible record headers
+    /// (<see cref="PcapReader.IsPlausibleRecordHeader"/>, for a file whose first record has <paramref name="firstSeconds"/>)
     /// follow one another (or fewer that end exactly at the end of the file); null when the search window has none.
     /// With a mapping the window is looked at in place (up to the file's length now: see <see cref="MappedFile"/>), else
     /// read into a pooled buffer.
     /// </summary>
-    internal static unsafe long? FindRecordStart(SafeFileHandle handle, MappedFile? mapped, long length, long cut, PcapReader header)
+    internal static unsafe long? FindRecordStart(SafeFileHandle handle, MappedFile? mapped, long length, long cut, PcapReader header, uint firstSeconds)
     {
         if (mapped is not null)
         {
@@ -450,7 +464,7 @@ public sealed class CaptureFileParts : IDisposable
             }
 
             int inPlace = (int)Math.Min(SearchWindow, now - cut);
-            return FindChainStart(new ReadOnlySpan<byte>(mapped.Pointer + cut, inPlace), cut + inPlace == now, header) is int at ? cut + at : null;
+            return FindChainStart(new ReadOnlySpan<byte>(mapped.Pointer + cut, inPlace), cut + inPlace == now, header, firstSeconds) is int at ? cut + at : null;
         }
 
         int windowLength = (int)Math.Min(SearchWindow, length - cut);
@@ -469,7 +483,7 @@ public sealed class CaptureFileParts : IDisposable
                 filled += n;
             }
 
-            return FindChainStart(window.AsSpan(0, filled), cut + filled == length, header) is int at ? cut + at : null;
+            return FindChainStart(window.AsSpan(0, filled), cut + filled == length, header, firstSeconds) is int at ? cut + at : null;
         }
         finally
         {
@@ -477,11 +491,11 @@ public sealed class CaptureFileParts : IDisposable
         }
     }
 
-    private static int? FindChainStart(ReadOnlySpan<byte> bytes, bool bytesReachEnd, PcapReader header)
+    private static int? FindChainStart(ReadOnlySpan<byte> bytes, bool bytesReachEnd, PcapReader header, uint firstSeconds)
     {
         for (int p = 0; p + PcapReader.RecordHeaderLength <= bytes.Length; p++)
         {
-            if (IsChainStart(bytes, p, bytesReachEnd, header))
+            if (IsChainStart(bytes, p, bytesReachEnd, header, firstSeconds))
             {
                 return p;
             }
@@ -490,7 +504,7 @@ public sealed class CaptureFileParts : IDisposable
         return null;
     }
 
-    private static bool IsChainStart(ReadOnlySpan<byte> bytes, int p, bool bytesReachEnd, PcapReader header)
+    private static bool IsChainStart(ReadOnlySpan<byte> bytes, int p, bool bytesReachEnd, PcapReader header, uint firstSeconds)
     {
         for (int n = 0; n < ChainLength; n++)
         {
@@ -499,7 +513,7 @@ public sealed class CaptureFileParts : IDisposable
                 return true;
             }
 
-            if (p + PcapReader.RecordHeaderLength > bytes.Length || !header.IsPlausibleRecordHeader(bytes.Slice(p, PcapReader.RecordHeaderLength), out int capturedLength))
+            if (p + PcapReader.RecordHeaderLength > bytes.Length || !header.IsPlausibleRecordHeader(bytes.Slice(p, PcapReader.RecordHeaderLength), firstSeconds, out int capturedLength))
             {
                 return false;
             }

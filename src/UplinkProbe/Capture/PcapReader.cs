@@ -271,19 +271,37 @@ public sealed class PcapReader : CaptureReader
         return Return(out record, out data, ref _buffer.StartRef, seconds, fraction, capLen, origLen);
     }
 
+    /// <summary>Seconds a record of a file read in parts may lie from the first record and still be taken for a header (about 194 days).</summary>
+    internal const uint PartStartSecondsWindow = 1u << 24;
+
     /// <summary>
-    /// Whether 16 bytes could be a record header of this file: a fraction in range, a captured length that is not zero,
-    /// within the limits and not above the original length (files that break these rules are read, just not in parts).
+    /// Whether 16 bytes could be a record header of this file, whose first record has <paramref name="firstSeconds"/>, in
+    /// a run of headers that tells where a part starts: a fraction in range and other than the captured length, a
+    /// captured length that is not zero, within the limits and not above the original length, and seconds within
+    /// <see cref="PartStartSecondsWindow"/> of the first record's (files that break these rules are read, just not in parts).
     /// </summary>
-    internal bool IsPlausibleRecordHeader(ReadOnlySpan<byte> h, out int capturedLength)
+    /// <remarks>
+    /// The last two rules reject the runs of false headers that a capture holds everywhere. Read four bytes into each
+    /// header (fraction, captured length, original length, the frame's first four bytes), records whose two lengths are
+    /// equal pass the other rules and the run stays in step for ever, its fractions equal to its captured lengths (three
+    /// bytes in, the same); a true record with the two equal only keeps the 16 before it from being a start. A run read
+    /// from elsewhere, one byte before a header for instance, takes its seconds from unrelated bytes. Where the seconds
+    /// cannot tell (a file near 1970), such a run can still start one false header before the true records; the part
+    /// before then steps over that start and reads on (slower, same result).
+    /// </remarks>
+    internal bool IsPlausibleRecordHeader(ReadOnlySpan<byte> h, uint firstSeconds, out int capturedLength)
     {
+        uint seconds = U32(h);
         uint fraction = U32(h[4..]);
         uint capLen = U32(h[8..]);
         uint origLen = U32(h[12..]);
         capturedLength = (int)Math.Min(capLen, int.MaxValue);
-        return fraction < _fractionLimit && capLen != 0 && capLen <= (uint)_maxRecord && capLen <= origLen
-            && (_snapLength == 0 || capLen <= _snapLength);
+        return fraction < _fractionLimit && fraction != capLen && capLen != 0 && capLen <= (uint)_maxRecord && capLen <= origLen
+            && (_snapLength == 0 || capLen <= _snapLength) && Math.Abs((long)seconds - firstSeconds) <= PartStartSecondsWindow;
     }
+
+    /// <summary>The seconds of a record header (for <see cref="IsPlausibleRecordHeader"/>).</summary>
+    internal uint SecondsOf(ReadOnlySpan<byte> h) => U32(h);
 
     /// <summary>
     /// True when this part is done: it reached the record where the next part starts, or a part before it ran past its
