@@ -281,13 +281,13 @@ public sealed class PcapReader : CaptureReader
     /// <see cref="PartStartSecondsWindow"/> of the first record's (files that break these rules are read, just not in parts).
     /// </summary>
     /// <remarks>
-    /// The last two rules reject the runs of false headers that a capture holds everywhere. Read four bytes into each
+    /// The fraction and seconds rules reject the runs of false headers that captures hold everywhere. Read four bytes into each
     /// header (fraction, captured length, original length, the frame's first four bytes), records whose two lengths are
-    /// equal pass the other rules and the run stays in step for ever, its fractions equal to its captured lengths (three
-    /// bytes in, the same); a true record with the two equal only keeps the 16 before it from being a start. A run read
-    /// from elsewhere, one byte before a header for instance, takes its seconds from unrelated bytes. Where the seconds
-    /// cannot tell (a file near 1970), such a run can still start one false header before the true records; the part
-    /// before then steps over that start and reads on (slower, same result).
+    /// equal pass the other rules and the run stays in step for ever, its fractions equal to its captured lengths
+    /// (three bytes in, mostly the same); a true record with the two equal only keeps itself and the 15 records before
+    /// it from being a start. A run read from elsewhere, one byte before a header for instance, takes its seconds from
+    /// unrelated bytes. Where the seconds cannot tell (a file near 1970), such a run can still start one false header
+    /// before the true records; the part before then steps over that start and reads on (slower, same result).
     /// </remarks>
     internal bool IsPlausibleRecordHeader(ReadOnlySpan<byte> h, uint firstSeconds, out int capturedLength)
     {
