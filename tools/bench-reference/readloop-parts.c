@@ -2,8 +2,9 @@
  * The C yardstick read the way `uplinkprobe stats` reads: the same header walk as readloop.c (layers.h), but over a
  * memory mapping of the file, cut into one part per thread (default: one per online CPU). A part after the first
  * starts at the first offset at or after its cut where eight plausible record headers (not empty, within the snap
- * length, captured length not above the original) follow one another, or fewer that end exactly at the end of the
- * file; each walker stops where the next part starts and fails if it steps over that start (a false start). Like
+ * length, captured length not above the original, a fraction other than the captured length, seconds within 2^24 of
+ * the first record's: PcapReader.IsPlausibleRecordHeader's rules) follow one another, or fewer that end exactly at the
+ * end of the file; each walker stops where the next part starts and fails if it steps over that start (a false start). Like
  * uplinkprobe, each walker prefetches every cache line 2 KiB ahead of the record it is at and gives the pages behind
  * it back in 8 MiB steps (MADV_DONTNEED, as stats does), so its resident set stays small whatever the file size.
  *
@@ -128,7 +129,7 @@ static void on_frame(const uint8_t *p, uint32_t n)
 }
 #endif
 static uint64_t size;
-static uint32_t fraction_limit, snap_length;
+static uint32_t fraction_limit, snap_length, first_seconds;
 
 struct part {
     uint64_t start, end, packets, stopped_at;
@@ -146,9 +147,11 @@ static int plausible(uint64_t at)
     uint32_t h[4];
     if (at + HEADER > size) return 0;
     memcpy(h, file + at, HEADER);
-    /* An empty record is legal but would let the zero padding of a short frame pass for a header. */
-    return h[1] < fraction_limit && h[2] != 0 && h[2] <= MAX_RECORD && (snap_length == 0 || h[2] <= snap_length) && h[2] <= h[3]
-           && at + HEADER + h[2] <= size;
+    /* An empty record is legal but would let the zero padding of a short frame pass for a header. Read four bytes into
+     * true headers, a run stays in step whenever the two lengths are equal: its fraction is then its captured length. */
+    int64_t from_first = (int64_t)h[0] - first_seconds;
+    return h[1] < fraction_limit && h[1] != h[2] && h[2] != 0 && h[2] <= MAX_RECORD && (snap_length == 0 || h[2] <= snap_length)
+           && h[2] <= h[3] && from_first >= -(1 << 24) && from_first <= (1 << 24) && at + HEADER + h[2] <= size;
 }
 
 /* The first offset at or after cut where CHAIN plausible headers follow one another, or the file size. */
@@ -231,6 +234,7 @@ int main(int argc, char **argv)
     if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) { fprintf(stderr, "readloop-parts: not a little-endian classic pcap file\n"); return 1; }
     fraction_limit = magic == 0xa1b23c4d ? 1000000000u : 1000000u;
     memcpy(&snap_length, file + 16, 4);
+    if (size >= 24 + HEADER) memcpy(&first_seconds, file + 24, 4);
 
     struct part part[MAX_PARTS];
     memset(part, 0, sizeof part);
