@@ -210,18 +210,12 @@ public sealed class CaptureFileParts : IDisposable
             }
 
             first = pcap;
+            // Part starts are told by their seconds, near the first record's (none without a first record).
             Span<byte> firstRecord = stackalloc byte[PcapReader.RecordHeaderLength];
-            if (RandomAccess.Read(handle, firstRecord, PcapReader.FileHeaderLength) < firstRecord.Length)
-            {
-                first.Dispose();
-                mapped?.Dispose();
-                handle.Dispose();
-                return false;
-            }
-
-            uint firstSeconds = first.SecondsOf(firstRecord);
+            bool hasFirstRecord = RandomAccess.Read(handle, firstRecord, PcapReader.FileHeaderLength) == firstRecord.Length;
+            uint firstSeconds = hasFirstRecord ? first.SecondsOf(firstRecord) : 0;
             var starts = new List<long> { 0 };
-            for (int i = 1; i < count; i++)
+            for (int i = 1; hasFirstRecord && i < count; i++)
             {
                 long cut = length / count * i;
                 if (cut > starts[^1] && FindRecordStart(handle, mapped, length, cut, first, firstSeconds) is long start && start > starts[^1])
