@@ -11,8 +11,8 @@
 #   --regen    regenerate the captures even when cached
 #
 # Builds Release, generates uplink-1M and uplink-10M (seed 1) with tools/UplinkProbe.TrafficGenerator when
-# missing (the file name carries a hash of the generator sources, so a changed mix is regenerated), reads each
-# file once to warm the page cache, then times every tool on the same files in the same run: the median wall
+# missing (the file name carries a hash of the generator sources, so a changed mix is regenerated), drops each file
+# from the page cache and reads it once in order (the same page-cache state for every run), then times every tool on the same files in the same run: the median wall
 # time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "C read()+decode loop"
 # row times the issue's yardstick (tools/bench-reference/readloop.c, one thread, built with cc -O2) and a "C mmap+decode
 # loop" row the same header walk read the way stats reads (readloop-parts.c: one part per core, in place from a
@@ -106,8 +106,19 @@ for n in "${sizes[@]}"; do
   files+=("$f")
 done
 
-log "warming the page cache"
-for f in "${files[@]}"; do cat "$f" >/dev/null; done
+# How the page cache holds a file changes every mapped reader's time by a fifth or more: read in order, this kernel keeps
+# it in 2 MiB folios, which map with one entry each; pages faulted in one at a time through a mapping, or left from
+# writing it, sit in small folios, and mapping them costs the kernel about 0.2 CPU-s more per 10M run (docs/performance.md,
+# session 20). So every run starts from the same state: each file is dropped from the page cache (dd iflag=nocache
+# count=0: posix_fadvise DONTNEED, which leaves pages another process has mapped or locked) and read once in order.
+log "warming the page cache (each file dropped from it, then read once in order)"
+for f in "${files[@]}"; do
+  dd if="$f" iflag=nocache count=0 status=none
+  cat "$f" >/dev/null
+done
+folios=$(awk '/^FileHugePages/ {printf "%.0f", $2 / 1024}' /proc/meminfo)
+filesmib=$(du -cm "${files[@]}" | tail -1 | cut -f1)
+log "page cache: ${folios:-?} MiB of file pages in 2 MiB folios (the captures are $filesmib MiB)"
 
 # ---------------------------------------------------------------- timing
 tmp=$(mktemp -d)
@@ -216,7 +227,7 @@ done
 
 # ---------------------------------------------------------------- report
 echo
-echo "Host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg); $runs runs per cell after a warm-up, page cache warm."
+echo "Host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg); $runs runs per cell after a warm-up, page cache warm (${folios:-?} MiB of file pages in 2 MiB folios; the captures $filesmib MiB)."
 echo
 echo "| tool | file | packets | median s | ns/packet | ratio vs uplinkprobe | peak RSS |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
