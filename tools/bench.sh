@@ -12,8 +12,9 @@
 #
 # Builds Release, generates uplink-1M and uplink-10M (seed 1) with tools/UplinkProbe.TrafficGenerator when
 # missing (the file name carries a hash of the generator sources, so a changed mix is regenerated), drops each file
-# from the page cache and reads it once in order (the same page-cache state for every run), then times every tool on the same files in the same run: the median wall
-# time of N runs and the peak RSS (from /usr/bin/time -v). stats and analyze runs alternate; a "C read()+decode loop"
+# from the page cache and reads it once in order (the same page-cache state for every run), then times every tool on
+# the same files in the same run: the median wall time of N runs and the peak RSS (from /usr/bin/time -v). stats and
+# analyze runs alternate; a "C read()+decode loop"
 # row times the issue's yardstick (tools/bench-reference/readloop.c, one thread, built with cc -O2) and a "C mmap+decode
 # loop" row the same header walk read the way stats reads (readloop-parts.c: one part per core, in place from a
 # mapping), a "+ flow and sender tables" row that loop with the two per-packet lookups at the heart of analyze
@@ -36,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     --no-10m) with10m=0; shift ;;
     --no-tshark) withtshark=0; shift ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 64 ;;
   esac
 done
